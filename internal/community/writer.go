@@ -1,0 +1,526 @@
+package community
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/coteriehq/coterie/internal/coterie"
+	"github.com/coteriehq/coterie/internal/db"
+	"github.com/coteriehq/coterie/internal/ingest"
+)
+
+// ImportCounts is what one import added.
+type ImportCounts struct {
+	ActivitiesAdded           int
+	ActivitiesSkippedExisting int
+	ActivitiesSkippedErased   int
+	MembersAdded              int
+	IdentitiesAdded           int
+	ChannelsAdded             int
+}
+
+// Writer writes one import's records into a source, in transactions that
+// hold whole files: each file is written under a savepoint and either kept
+// whole or rolled back whole, and a transaction is committed only between
+// files. A crash therefore never leaves part of a file, and re-running the
+// import (activities are keyed by (source_id, external_id)) completes it.
+type Writer struct {
+	store *Store
+	comm  *coterie.Community
+	src   *coterie.Source
+	conn  *sql.Conn
+	inTx  bool
+
+	// caches, valid inside the current transaction; cleared when a file is
+	// rolled back, since its rows are gone.
+	channels map[string]coterie.ID
+	actors   map[string]actor
+	erased   map[string]bool
+
+	batch        []activityRow
+	maxBatch     int
+	rowsSinceTx  int
+	lastCommit   time.Time
+	counts       ImportCounts
+	fileCounts   ImportCounts
+	memberSpan   map[coterie.ID]*span
+	sqliteStmts  map[int]*sql.Stmt
+	stageCreated bool
+}
+
+type actor struct {
+	memberID   coterie.ID
+	identityID coterie.ID
+	erased     bool
+	profiled   bool // a full Person record was applied in this import
+}
+
+type span struct {
+	first, last, joined int64
+}
+
+type activityRow struct {
+	channelID                     sql.NullInt64
+	externalID, kind              string
+	occurredAt                    int64
+	memberID, identityID          sql.NullInt64
+	objectMemberID, objectIdentID sql.NullInt64
+	parentExt, rootExt            sql.NullString
+	body, url, attachments, attrs string
+	isEdited                      int
+}
+
+var activityColumns = []string{
+	"workspace_id", "community_id", "source_id", "channel_id", "external_id", "kind", "occurred_at",
+	"member_id", "identity_id", "object_member_id", "object_identity_id",
+	"parent_external_id", "thread_root_external_id", "body", "url", "attachments_json", "attributes_json", "is_edited",
+}
+
+// sqliteRowsPerStmt rows go into one multi-row INSERT on SQLite: large
+// enough to amortise the statement, small enough to stay under SQLite's
+// parameter limit.
+const sqliteRowsPerStmt = 200
+
+// NewWriter starts an import into src.
+func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coterie.Source) (*Writer, error) {
+	conn, err := s.db.Write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("import: connect: %w", err)
+	}
+	w := &Writer{
+		store: s, comm: c, src: src, conn: conn,
+		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{},
+		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]*sql.Stmt{},
+		maxBatch: 2000,
+	}
+	if s.db.Engine == db.Postgres {
+		w.maxBatch = 5000
+	}
+	rows, err := conn.QueryContext(ctx, `/* Community.NewWriter */
+		SELECT platform, kind, value_normalized FROM erasure WHERE workspace_id = $1`, c.WorkspaceID)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("import: read erasures: %w", err)
+	}
+	for rows.Next() {
+		var p, k, v string
+		if err := rows.Scan(&p, &k, &v); err != nil {
+			rows.Close()
+			conn.Close()
+			return nil, err
+		}
+		w.erased[p+"\x00"+k+"\x00"+v] = true
+	}
+	rows.Close()
+	return w, nil
+}
+
+func (w *Writer) isPG() bool { return w.store.db.Engine == db.Postgres }
+
+func (w *Writer) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return w.conn.ExecContext(ctx, q, args...)
+}
+
+func (w *Writer) begin(ctx context.Context) error {
+	if w.inTx {
+		return nil
+	}
+	q := "BEGIN"
+	if !w.isPG() {
+		q = "BEGIN IMMEDIATE"
+	}
+	if _, err := w.exec(ctx, q); err != nil {
+		return fmt.Errorf("import: begin: %w", err)
+	}
+	w.inTx = true
+	w.lastCommit = time.Now()
+	return nil
+}
+
+func (w *Writer) commit(ctx context.Context) error {
+	if !w.inTx {
+		return nil
+	}
+	w.inTx = false
+	if _, err := w.exec(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("import: commit: %w", err)
+	}
+	w.rowsSinceTx = 0
+	return nil
+}
+
+// BeginFile opens a file unit.
+func (w *Writer) BeginFile(ctx context.Context) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	w.fileCounts = ImportCounts{}
+	if _, err := w.exec(ctx, "SAVEPOINT file_unit"); err != nil {
+		return fmt.Errorf("import: savepoint: %w", err)
+	}
+	return nil
+}
+
+// EndFile closes a file unit: kept when ok, rolled back otherwise. Between
+// files the transaction is committed once it holds enough rows.
+func (w *Writer) EndFile(ctx context.Context, ok bool) error {
+	if ok {
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		if _, err := w.exec(ctx, "RELEASE SAVEPOINT file_unit"); err != nil {
+			return fmt.Errorf("import: release savepoint: %w", err)
+		}
+		addCounts(&w.counts, w.fileCounts)
+	} else {
+		w.batch = w.batch[:0]
+		if _, err := w.exec(ctx, "ROLLBACK TO SAVEPOINT file_unit"); err != nil {
+			return fmt.Errorf("import: rollback file: %w", err)
+		}
+		if _, err := w.exec(ctx, "RELEASE SAVEPOINT file_unit"); err != nil {
+			return fmt.Errorf("import: release savepoint: %w", err)
+		}
+		// Rows made in this file are gone; so must be what points at them.
+		w.channels = map[string]coterie.ID{}
+		w.actors = map[string]actor{}
+	}
+	w.fileCounts = ImportCounts{}
+	if w.rowsSinceTx >= 50000 || time.Since(w.lastCommit) > 2*time.Second {
+		return w.commit(ctx)
+	}
+	return nil
+}
+
+func addCounts(to *ImportCounts, c ImportCounts) {
+	to.ActivitiesAdded += c.ActivitiesAdded
+	to.ActivitiesSkippedExisting += c.ActivitiesSkippedExisting
+	to.ActivitiesSkippedErased += c.ActivitiesSkippedErased
+	to.MembersAdded += c.MembersAdded
+	to.IdentitiesAdded += c.IdentitiesAdded
+	to.ChannelsAdded += c.ChannelsAdded
+}
+
+// Channel records a channel of the source.
+func (w *Writer) Channel(ctx context.Context, ch ingest.Channel) error {
+	_, err := w.ensureChannel(ctx, ch, true)
+	return err
+}
+
+func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared bool) (coterie.ID, error) {
+	if id, ok := w.channels[ch.ExternalID]; ok && !declared {
+		return id, nil
+	}
+	name := ch.Name
+	if name == "" {
+		name = ch.ExternalID
+	}
+	kind := ch.Kind
+	if kind == "" {
+		kind = "channel"
+	}
+	res, err := w.exec(ctx, `/* Community.EnsureChannel */
+		INSERT INTO channel (workspace_id, source_id, external_id, name, kind, is_archived)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, external_id) DO NOTHING`,
+		w.comm.WorkspaceID, w.src.ID, ch.ExternalID, name, kind, boolInt(ch.IsArchived))
+	if err != nil {
+		return 0, fmt.Errorf("import: channel %q: %w", ch.ExternalID, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		w.fileCounts.ChannelsAdded++
+	} else if declared {
+		// A declaration carries the channel's real name and state; an
+		// earlier sighting in a message may have stored only its id.
+		if _, err := w.exec(ctx, `/* Community.EnsureChannel */
+			UPDATE channel SET name = $3, kind = $4, is_archived = $5
+			WHERE source_id = $1 AND external_id = $2 AND (name <> $3 OR kind <> $4 OR is_archived <> $5)`,
+			w.src.ID, ch.ExternalID, name, kind, boolInt(ch.IsArchived)); err != nil {
+			return 0, fmt.Errorf("import: channel %q: %w", ch.ExternalID, err)
+		}
+	}
+	var id coterie.ID
+	if err := w.conn.QueryRowContext(ctx, `/* Community.EnsureChannel */
+		SELECT id FROM channel WHERE source_id = $1 AND external_id = $2`, w.src.ID, ch.ExternalID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("import: channel %q: %w", ch.ExternalID, err)
+	}
+	w.channels[ch.ExternalID] = id
+	return id, nil
+}
+
+// Person records an account seen on the platform with its full profile.
+func (w *Writer) Person(ctx context.Context, p ingest.Person) error {
+	if p.ID == "" {
+		return nil
+	}
+	_, err := w.resolve(ctx, p, true)
+	return err
+}
+
+// Activity records one activity; it is written with the next flush.
+func (w *Writer) Activity(ctx context.Context, a ingest.Activity) error {
+	row := activityRow{
+		externalID: a.ExternalID, kind: string(a.Kind), occurredAt: a.OccurredAt.UnixMilli(),
+		body: a.Body, url: a.URL, isEdited: boolInt(a.IsEdited),
+	}
+	if a.ChannelID != "" {
+		id, err := w.ensureChannel(ctx, ingest.Channel{ExternalID: a.ChannelID}, false)
+		if err != nil {
+			return err
+		}
+		row.channelID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	if a.Author.ID != "" {
+		act, err := w.resolve(ctx, a.Author, false)
+		if err != nil {
+			return err
+		}
+		if act.erased {
+			w.fileCounts.ActivitiesSkippedErased++
+			return nil
+		}
+		row.memberID = sql.NullInt64{Int64: act.memberID, Valid: true}
+		row.identityID = sql.NullInt64{Int64: act.identityID, Valid: true}
+		w.touch(act.memberID, row.occurredAt, a.Kind == coterie.KindJoin)
+	}
+	if a.ObjectAuthorID != "" {
+		obj, err := w.resolve(ctx, ingest.Person{ID: a.ObjectAuthorID}, false)
+		if err != nil {
+			return err
+		}
+		if !obj.erased {
+			row.objectMemberID = sql.NullInt64{Int64: obj.memberID, Valid: true}
+			row.objectIdentID = sql.NullInt64{Int64: obj.identityID, Valid: true}
+		}
+	}
+	if a.ParentID != "" {
+		row.parentExt = sql.NullString{String: a.ParentID, Valid: true}
+	}
+	if a.ThreadRootID != "" {
+		row.rootExt = sql.NullString{String: a.ThreadRootID, Valid: true}
+	}
+	if len(a.Attachments) > 0 {
+		b, err := json.Marshal(a.Attachments)
+		if err != nil {
+			return fmt.Errorf("import: attachments of %s: %w", a.ExternalID, err)
+		}
+		row.attachments = string(b)
+	}
+	if len(a.Attributes) > 0 {
+		b, err := json.Marshal(a.Attributes)
+		if err != nil {
+			return fmt.Errorf("import: attributes of %s: %w", a.ExternalID, err)
+		}
+		row.attrs = string(b)
+	}
+	w.batch = append(w.batch, row)
+	if len(w.batch) >= w.maxBatch {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *Writer) touch(member coterie.ID, at int64, join bool) {
+	sp := w.memberSpan[member]
+	if sp == nil {
+		sp = &span{first: at, last: at}
+		w.memberSpan[member] = sp
+	}
+	if at < sp.first {
+		sp.first = at
+	}
+	if at > sp.last {
+		sp.last = at
+	}
+	if join && (sp.joined == 0 || at < sp.joined) {
+		sp.joined = at
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (w *Writer) flush(ctx context.Context) error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	var added int64
+	var err error
+	if w.isPG() {
+		added, err = w.flushPostgres(ctx)
+	} else {
+		added, err = w.flushSQLite(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	w.fileCounts.ActivitiesAdded += int(added)
+	w.fileCounts.ActivitiesSkippedExisting += len(w.batch) - int(added)
+	w.rowsSinceTx += len(w.batch)
+	w.batch = w.batch[:0]
+	return nil
+}
+
+func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st, ok := w.sqliteStmts[n]; ok {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString("/* Community.ImportActivities */ INSERT INTO activity (")
+	b.WriteString(strings.Join(activityColumns, ", "))
+	b.WriteString(") VALUES ")
+	p := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range activityColumns {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "?%d", p)
+			p++
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (source_id, external_id) DO NOTHING")
+	st, err := w.conn.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, fmt.Errorf("import: prepare insert: %w", err)
+	}
+	w.sqliteStmts[n] = st
+	return st, nil
+}
+
+func (w *Writer) rowArgs(dst []any, r *activityRow) []any {
+	return append(dst, w.comm.WorkspaceID, w.comm.ID, w.src.ID, r.channelID, r.externalID, r.kind, r.occurredAt,
+		r.memberID, r.identityID, r.objectMemberID, r.objectIdentID, r.parentExt, r.rootExt,
+		r.body, r.url, r.attachments, r.attrs, r.isEdited)
+}
+
+func (w *Writer) flushSQLite(ctx context.Context) (int64, error) {
+	var added int64
+	args := make([]any, 0, sqliteRowsPerStmt*len(activityColumns))
+	for start := 0; start < len(w.batch); start += sqliteRowsPerStmt {
+		end := min(start+sqliteRowsPerStmt, len(w.batch))
+		st, err := w.sqliteStmt(ctx, end-start)
+		if err != nil {
+			return 0, err
+		}
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = w.rowArgs(args, &w.batch[i])
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("import: insert activities: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		added += n
+	}
+	return added, nil
+}
+
+func (w *Writer) flushPostgres(ctx context.Context) (int64, error) {
+	if !w.stageCreated {
+		// A temporary table per session: COPY cannot skip conflicting rows,
+		// so rows are copied here and moved with INSERT ... ON CONFLICT.
+		if _, err := w.exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS activity_stage (
+			workspace_id BIGINT, community_id BIGINT, source_id BIGINT, channel_id BIGINT, external_id TEXT,
+			kind TEXT, occurred_at BIGINT, member_id BIGINT, identity_id BIGINT, object_member_id BIGINT,
+			object_identity_id BIGINT, parent_external_id TEXT, thread_root_external_id TEXT, body TEXT,
+			url TEXT, attachments_json TEXT, attributes_json TEXT, is_edited INTEGER)`); err != nil {
+			return 0, fmt.Errorf("import: stage table: %w", err)
+		}
+		w.stageCreated = true
+	}
+	rows := make([][]any, len(w.batch))
+	for i := range w.batch {
+		rows[i] = w.rowArgs(make([]any, 0, len(activityColumns)), &w.batch[i])
+	}
+	err := db.PgxConn(w.conn, func(c *pgx.Conn) error {
+		_, err := c.CopyFrom(ctx, pgx.Identifier{"activity_stage"}, activityColumns, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import: copy activities: %w", err)
+	}
+	cols := strings.Join(activityColumns, ", ")
+	res, err := w.exec(ctx, `/* Community.ImportActivities */ INSERT INTO activity (`+cols+`)
+		SELECT `+cols+` FROM activity_stage ON CONFLICT (source_id, external_id) DO NOTHING`)
+	if err != nil {
+		return 0, fmt.Errorf("import: insert activities: %w", err)
+	}
+	if _, err := w.exec(ctx, `TRUNCATE activity_stage`); err != nil {
+		return 0, fmt.Errorf("import: clear stage: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// Counts returns what the import has written so far (whole files only).
+func (w *Writer) Counts() ImportCounts { return w.counts }
+
+// Finish commits the last files, links replies and reactions to their
+// parents, brings members' activity dates up to date and closes the writer.
+func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
+	defer w.Close()
+	if err := w.commit(ctx); err != nil {
+		return w.counts, err
+	}
+	if err := w.begin(ctx); err != nil {
+		return w.counts, err
+	}
+	if _, err := w.exec(ctx, `/* Community.ResolveParents */
+		UPDATE activity SET
+			parent_id = (SELECT p.id FROM activity p WHERE p.source_id = activity.source_id AND p.external_id = activity.parent_external_id),
+			thread_root_id = (SELECT r.id FROM activity r WHERE r.source_id = activity.source_id AND r.external_id = activity.thread_root_external_id)
+		WHERE source_id = $1 AND parent_external_id IS NOT NULL AND parent_id IS NULL`, w.src.ID); err != nil {
+		return w.counts, fmt.Errorf("import: link parents: %w", err)
+	}
+	for id, sp := range w.memberSpan {
+		var joined sql.NullInt64
+		if sp.joined != 0 {
+			joined = sql.NullInt64{Int64: sp.joined, Valid: true}
+		}
+		if _, err := w.exec(ctx, `/* Community.UpdateMemberSpan */
+			UPDATE member SET
+				first_active_at = CASE WHEN first_active_at IS NULL OR first_active_at > CAST($2 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE first_active_at END,
+				last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < CAST($3 AS BIGINT) THEN CAST($3 AS BIGINT) ELSE last_active_at END,
+				joined_at = CASE WHEN CAST($4 AS BIGINT) IS NOT NULL AND (joined_at IS NULL OR joined_at > CAST($4 AS BIGINT)) THEN CAST($4 AS BIGINT) ELSE joined_at END
+			WHERE id = $1`, id, sp.first, sp.last, joined); err != nil {
+			return w.counts, fmt.Errorf("import: member dates: %w", err)
+		}
+	}
+	if _, err := w.exec(ctx, `UPDATE source SET last_sync_at = $2 WHERE id = $1`, w.src.ID, ms(w.store.now())); err != nil {
+		return w.counts, fmt.Errorf("import: source sync time: %w", err)
+	}
+	if err := w.commit(ctx); err != nil {
+		return w.counts, err
+	}
+	return w.counts, nil
+}
+
+// Close rolls back anything uncommitted and releases the connection.
+func (w *Writer) Close() {
+	if w.conn == nil {
+		return
+	}
+	if w.inTx {
+		w.conn.ExecContext(context.Background(), "ROLLBACK")
+		w.inTx = false
+	}
+	for _, st := range w.sqliteStmts {
+		st.Close()
+	}
+	w.conn.Close()
+	w.conn = nil
+}
