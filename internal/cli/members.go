@@ -19,6 +19,21 @@ func parseID(s, what string) (coterie.ID, error) {
 	return id, nil
 }
 
+// idArgs accepts exactly n arguments, each a positive integer id.
+func idArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))}
+		}
+		for _, a := range args {
+			if _, err := parseID(a, what); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 func (a *app) membersCmd() *cobra.Command {
 	var workspace string
 	var asJSON bool
@@ -64,7 +79,7 @@ func (a *app) membersCmd() *cobra.Command {
 	suggestions.Flags().IntVar(&limit, "limit", 100, "at most this many suggestions (0: all)")
 	merge := &cobra.Command{
 		Use: "merge PRIMARY SECONDARY", Short: "Merge member SECONDARY into member PRIMARY (reversible)",
-		Args: cobra.ExactArgs(2),
+		Args: idArgs(2, "member"),
 		RunE: withWS(func(ctx context.Context, st *community.Store, ws coterie.ID, args []string) error {
 			p, err := parseID(args[0], "member")
 			if err != nil {
@@ -87,7 +102,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	unmerge := &cobra.Command{
 		Use: "unmerge MERGE_ID", Short: "Undo a merge exactly",
-		Args: cobra.ExactArgs(1),
+		Args: idArgs(1, "merge"),
 		RunE: withWS(func(ctx context.Context, st *community.Store, ws coterie.ID, args []string) error {
 			id, err := parseID(args[0], "merge")
 			if err != nil {
@@ -105,7 +120,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	noMerge := &cobra.Command{
 		Use: "no-merge A B", Short: "Record that two members are different people",
-		Args: cobra.ExactArgs(2),
+		Args: idArgs(2, "member"),
 		RunE: withWS(func(ctx context.Context, st *community.Store, ws coterie.ID, args []string) error {
 			x, err := parseID(args[0], "member")
 			if err != nil {
@@ -127,7 +142,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	erase := &cobra.Command{
 		Use: "erase MEMBER", Short: "Erase a person's content and identities; later imports will not bring them back",
-		Args: cobra.ExactArgs(1),
+		Args: idArgs(1, "member"),
 		RunE: withWS(func(ctx context.Context, st *community.Store, ws coterie.ID, args []string) error {
 			id, err := parseID(args[0], "member")
 			if err != nil {

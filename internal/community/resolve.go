@@ -71,6 +71,9 @@ func (w *Writer) resolve(ctx context.Context, p ingest.Person, full bool) (actor
 		}
 	}
 
+	if err := w.beforeWrite(ctx); err != nil {
+		return actor{}, err
+	}
 	// Which members hold the person's verified identities?
 	var members []coterie.ID
 	var userIdentity coterie.ID

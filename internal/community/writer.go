@@ -43,8 +43,13 @@ type Writer struct {
 	actors   map[string]actor
 	erased   map[string]bool
 
-	batch        []activityRow
+	// done holds rows of files already complete, cur those of the file
+	// being read; a damaged file drops cur and nothing else.
+	done, cur    []activityRow
 	maxBatch     int
+	// savepoint says whether the current file has written to the database
+	// (and so opened a savepoint to roll back to).
+	savepoint    bool
 	rowsSinceTx  int
 	lastCommit   time.Time
 	counts       ImportCounts
@@ -155,15 +160,34 @@ func (w *Writer) commit(ctx context.Context) error {
 	return nil
 }
 
-// BeginFile opens a file unit.
+// BeginFile opens a file unit. Rows of earlier files are written first
+// when enough have gathered, so they never sit inside this file's savepoint.
 func (w *Writer) BeginFile(ctx context.Context) error {
 	if err := w.begin(ctx); err != nil {
 		return err
 	}
 	w.fileCounts = ImportCounts{}
+	w.savepoint = false
+	if len(w.done) >= w.maxBatch {
+		return w.flushDone(ctx)
+	}
+	return nil
+}
+
+// beforeWrite opens the current file's savepoint before its first write.
+// Most small files write nothing but activity rows, which wait in memory, so
+// they never need one.
+func (w *Writer) beforeWrite(ctx context.Context) error {
+	if w.savepoint {
+		return nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
 	if _, err := w.exec(ctx, "SAVEPOINT file_unit"); err != nil {
 		return fmt.Errorf("import: savepoint: %w", err)
 	}
+	w.savepoint = true
 	return nil
 }
 
@@ -171,15 +195,14 @@ func (w *Writer) BeginFile(ctx context.Context) error {
 // files the transaction is committed once it holds enough rows.
 func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 	if ok {
-		if err := w.flush(ctx); err != nil {
-			return err
+		if w.savepoint {
+			if _, err := w.exec(ctx, "RELEASE SAVEPOINT file_unit"); err != nil {
+				return fmt.Errorf("import: release savepoint: %w", err)
+			}
 		}
-		if _, err := w.exec(ctx, "RELEASE SAVEPOINT file_unit"); err != nil {
-			return fmt.Errorf("import: release savepoint: %w", err)
-		}
+		w.done = append(w.done, w.cur...)
 		addCounts(&w.counts, w.fileCounts)
-	} else {
-		w.batch = w.batch[:0]
+	} else if w.savepoint {
 		if _, err := w.exec(ctx, "ROLLBACK TO SAVEPOINT file_unit"); err != nil {
 			return fmt.Errorf("import: rollback file: %w", err)
 		}
@@ -190,8 +213,13 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 		w.channels = map[string]coterie.ID{}
 		w.actors = map[string]actor{}
 	}
+	w.cur = w.cur[:0]
+	w.savepoint = false
 	w.fileCounts = ImportCounts{}
-	if w.rowsSinceTx >= 50000 || time.Since(w.lastCommit) > 2*time.Second {
+	if w.rowsSinceTx+len(w.done) >= 50000 || time.Since(w.lastCommit) > 2*time.Second {
+		if err := w.flushDone(ctx); err != nil {
+			return err
+		}
 		return w.commit(ctx)
 	}
 	return nil
@@ -215,6 +243,9 @@ func (w *Writer) Channel(ctx context.Context, ch ingest.Channel) error {
 func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared bool) (coterie.ID, error) {
 	if id, ok := w.channels[ch.ExternalID]; ok && !declared {
 		return id, nil
+	}
+	if err := w.beforeWrite(ctx); err != nil {
+		return 0, err
 	}
 	name := ch.Name
 	if name == "" {
@@ -317,9 +348,18 @@ func (w *Writer) Activity(ctx context.Context, a ingest.Activity) error {
 		}
 		row.attrs = string(b)
 	}
-	w.batch = append(w.batch, row)
-	if len(w.batch) >= w.maxBatch {
-		return w.flush(ctx)
+	w.cur = append(w.cur, row)
+	if len(w.cur) >= w.maxBatch { // a large file: write it as it comes
+		if err := w.beforeWrite(ctx); err != nil {
+			return err
+		}
+		added, err := w.write(ctx, w.cur)
+		if err != nil {
+			return err
+		}
+		w.fileCounts.ActivitiesAdded += added
+		w.fileCounts.ActivitiesSkippedExisting += len(w.cur) - added
+		w.cur = w.cur[:0]
 	}
 	return nil
 }
@@ -348,25 +388,39 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func (w *Writer) flush(ctx context.Context) error {
-	if len(w.batch) == 0 {
+// flushDone writes the rows of complete files; it runs between files.
+func (w *Writer) flushDone(ctx context.Context) error {
+	if len(w.done) == 0 {
 		return nil
 	}
-	var added int64
-	var err error
-	if w.isPG() {
-		added, err = w.flushPostgres(ctx)
-	} else {
-		added, err = w.flushSQLite(ctx)
+	if err := w.begin(ctx); err != nil {
+		return err
 	}
+	added, err := w.write(ctx, w.done)
 	if err != nil {
 		return err
 	}
-	w.fileCounts.ActivitiesAdded += int(added)
-	w.fileCounts.ActivitiesSkippedExisting += len(w.batch) - int(added)
-	w.rowsSinceTx += len(w.batch)
-	w.batch = w.batch[:0]
+	w.counts.ActivitiesAdded += added
+	w.counts.ActivitiesSkippedExisting += len(w.done) - added
+	w.done = w.done[:0]
 	return nil
+}
+
+// write inserts rows, skipping those already stored, and returns how many
+// were new.
+func (w *Writer) write(ctx context.Context, rows []activityRow) (int, error) {
+	var added int64
+	var err error
+	if w.isPG() {
+		added, err = w.writePostgres(ctx, rows)
+	} else {
+		added, err = w.writeSQLite(ctx, rows)
+	}
+	if err != nil {
+		return 0, err
+	}
+	w.rowsSinceTx += len(rows)
+	return int(added), nil
 }
 
 func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
@@ -377,7 +431,6 @@ func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	b.WriteString("/* Community.ImportActivities */ INSERT INTO activity (")
 	b.WriteString(strings.Join(activityColumns, ", "))
 	b.WriteString(") VALUES ")
-	p := 1
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
@@ -387,8 +440,9 @@ func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "?%d", p)
-			p++
+			// Anonymous "?": the driver looks up numbered parameters
+			// by name, which is quadratic in their count.
+			b.WriteByte('?')
 		}
 		b.WriteByte(')')
 	}
@@ -407,18 +461,18 @@ func (w *Writer) rowArgs(dst []any, r *activityRow) []any {
 		r.body, r.url, r.attachments, r.attrs, r.isEdited)
 }
 
-func (w *Writer) flushSQLite(ctx context.Context) (int64, error) {
+func (w *Writer) writeSQLite(ctx context.Context, batch []activityRow) (int64, error) {
 	var added int64
 	args := make([]any, 0, sqliteRowsPerStmt*len(activityColumns))
-	for start := 0; start < len(w.batch); start += sqliteRowsPerStmt {
-		end := min(start+sqliteRowsPerStmt, len(w.batch))
+	for start := 0; start < len(batch); start += sqliteRowsPerStmt {
+		end := min(start+sqliteRowsPerStmt, len(batch))
 		st, err := w.sqliteStmt(ctx, end-start)
 		if err != nil {
 			return 0, err
 		}
 		args = args[:0]
 		for i := start; i < end; i++ {
-			args = w.rowArgs(args, &w.batch[i])
+			args = w.rowArgs(args, &batch[i])
 		}
 		res, err := st.ExecContext(ctx, args...)
 		if err != nil {
@@ -430,7 +484,7 @@ func (w *Writer) flushSQLite(ctx context.Context) (int64, error) {
 	return added, nil
 }
 
-func (w *Writer) flushPostgres(ctx context.Context) (int64, error) {
+func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64, error) {
 	if !w.stageCreated {
 		// A temporary table per session: COPY cannot skip conflicting rows,
 		// so rows are copied here and moved with INSERT ... ON CONFLICT.
@@ -443,9 +497,9 @@ func (w *Writer) flushPostgres(ctx context.Context) (int64, error) {
 		}
 		w.stageCreated = true
 	}
-	rows := make([][]any, len(w.batch))
-	for i := range w.batch {
-		rows[i] = w.rowArgs(make([]any, 0, len(activityColumns)), &w.batch[i])
+	rows := make([][]any, len(batch))
+	for i := range batch {
+		rows[i] = w.rowArgs(make([]any, 0, len(activityColumns)), &batch[i])
 	}
 	err := db.PgxConn(w.conn, func(c *pgx.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"activity_stage"}, activityColumns, pgx.CopyFromRows(rows))
@@ -460,7 +514,8 @@ func (w *Writer) flushPostgres(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import: insert activities: %w", err)
 	}
-	if _, err := w.exec(ctx, `TRUNCATE activity_stage`); err != nil {
+	// DELETE, not TRUNCATE: on a small table it is far cheaper.
+	if _, err := w.exec(ctx, `DELETE FROM activity_stage`); err != nil {
 		return 0, fmt.Errorf("import: clear stage: %w", err)
 	}
 	return res.RowsAffected()
@@ -473,6 +528,9 @@ func (w *Writer) Counts() ImportCounts { return w.counts }
 // parents, brings members' activity dates up to date and closes the writer.
 func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 	defer w.Close()
+	if err := w.flushDone(ctx); err != nil {
+		return w.counts, err
+	}
 	if err := w.commit(ctx); err != nil {
 		return w.counts, err
 	}

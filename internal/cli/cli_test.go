@@ -1,0 +1,225 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coteriehq/coterie/internal/cli"
+	"github.com/coteriehq/coterie/internal/db"
+	"github.com/coteriehq/coterie/internal/db/dbtest"
+)
+
+const houston = "../../../shared/data/slack/houstondatavis"
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// coterie runs the command line in-process against dsn.
+func coterie(t *testing.T, dsn string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	full := append([]string{"--db", dsn}, args...)
+	if strings.HasPrefix(dsn, "postgres") {
+		full = append([]string{"--migrate"}, full...)
+	}
+	code := cli.Main(context.Background(), full, &out, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+type importJSON struct {
+	Format                    string `json:"format"`
+	Files                     int    `json:"files"`
+	ActivitiesAdded           int    `json:"activities_added"`
+	ActivitiesSkippedExisting int    `json:"activities_skipped_existing"`
+	MembersAdded              int    `json:"members_added"`
+	IdentitiesAdded           int    `json:"identities_added"`
+	Errors                    []struct {
+		File, Position, Message string
+	} `json:"errors"`
+}
+
+func decodeOne(t *testing.T, s string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(s))
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, s)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON value:\n%s", s)
+	}
+}
+
+func engines(t *testing.T, fn func(t *testing.T, dsn string)) {
+	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(e), func(t *testing.T) { fn(t, dbtest.DSN(t, e)) })
+	}
+}
+
+func TestImport_SlackHoustonDataVis(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		r := coterie(t, dsn, "import", "slack", houston, "--community", "houston", "--json")
+		if r.code != 0 {
+			t.Fatalf("import exit %d: %s", r.code, r.stderr)
+		}
+		var first importJSON
+		decodeOne(t, r.stdout, &first)
+		if first.Format != "slack" || len(first.Errors) != 0 {
+			t.Fatalf("import = %+v", first)
+		}
+		// 1,031 messages + 320 joins + 3 leaves + 199 reactions.
+		if first.ActivitiesAdded != 1553 || first.ActivitiesSkippedExisting != 0 {
+			t.Fatalf("activities added %d, skipped %d; want 1553, 0", first.ActivitiesAdded, first.ActivitiesSkippedExisting)
+		}
+		if first.MembersAdded != 71 {
+			t.Fatalf("members added = %d, want the 71 users of users.json", first.MembersAdded)
+		}
+
+		r = coterie(t, dsn, "report", "summary", "--community", "houston", "--json")
+		if r.code != 0 {
+			t.Fatalf("summary exit %d: %s", r.code, r.stderr)
+		}
+		var sum struct {
+			Community     string         `json:"community"`
+			Channels      int            `json:"channels"`
+			Members       int            `json:"members"`
+			HumanMembers  int            `json:"human_members"`
+			Bots          int            `json:"bots"`
+			Activities    map[string]int `json:"activities"`
+			FirstActivity string         `json:"first_activity"`
+			LastActivity  string         `json:"last_activity"`
+		}
+		decodeOne(t, r.stdout, &sum)
+		want := map[string]int{"message": 1031, "join": 320, "leave": 3, "reaction": 199}
+		for k, n := range want {
+			if sum.Activities[k] != n {
+				t.Errorf("activities[%s] = %d, want %d", k, sum.Activities[k], n)
+			}
+		}
+		if sum.Activities["reply"] != 0 {
+			t.Errorf("replies = %d, want 0", sum.Activities["reply"])
+		}
+		if sum.Channels != 16 || sum.Bots != 0 || sum.Members != sum.HumanMembers {
+			t.Errorf("summary = %+v", sum)
+		}
+		if !strings.HasPrefix(sum.FirstActivity, "2015-06-") || !strings.HasPrefix(sum.LastActivity, "2016-07-") {
+			t.Errorf("span %s .. %s", sum.FirstActivity, sum.LastActivity)
+		}
+		d, err := db.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		var authors int
+		d.Read.QueryRow(`SELECT COUNT(DISTINCT a.member_id) FROM activity a JOIN member m ON m.id = a.member_id
+			WHERE a.kind = 'message' AND m.is_bot = 0`).Scan(&authors)
+		if authors != 32 {
+			t.Errorf("distinct human message authors = %d, want 32", authors)
+		}
+
+		// The same export again adds nothing.
+		r = coterie(t, dsn, "import", "slack", houston, "--community", "houston", "--json")
+		var second importJSON
+		decodeOne(t, r.stdout, &second)
+		if r.code != 0 || second.ActivitiesAdded != 0 || second.MembersAdded != 0 || second.IdentitiesAdded != 0 ||
+			second.ActivitiesSkippedExisting != 1553 {
+			t.Fatalf("second import (exit %d) = %+v", r.code, second)
+		}
+	})
+}
+
+// copyTree copies the export so a test can damage one file of it.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImport_DamagedFile(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		copyTree(t, houston, dir)
+		// general/2015-06-05.json holds messages; cut it mid-way.
+		bad := filepath.Join(dir, "general", "2015-06-05.json")
+		b, err := os.ReadFile(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []json.RawMessage
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bad, b[:len(b)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := coterie(t, dsn, "import", "slack", dir, "--community", "houston", "--json")
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1; stderr %s", r.code, r.stderr)
+		}
+		var got importJSON
+		decodeOne(t, r.stdout, &got)
+		if len(got.Errors) != 1 || got.Errors[0].File != "general/2015-06-05.json" ||
+			!strings.HasPrefix(got.Errors[0].Position, "offset ") || got.Errors[0].Message == "" {
+			t.Fatalf("errors = %+v", got.Errors)
+		}
+		if got.ActivitiesAdded >= 1553 || got.ActivitiesAdded < 1553-len(msgs)*3 {
+			t.Fatalf("activities added = %d", got.ActivitiesAdded)
+		}
+		// The repaired file then goes in, and only it.
+		if err := os.WriteFile(bad, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = coterie(t, dsn, "import", "slack", dir, "--community", "houston", "--json")
+		var fixed importJSON
+		decodeOne(t, r.stdout, &fixed)
+		if r.code != 0 || got.ActivitiesAdded+fixed.ActivitiesAdded != 1553 {
+			t.Fatalf("after repair: exit %d, added %d + %d, want 1553 in all", r.code, got.ActivitiesAdded, fixed.ActivitiesAdded)
+		}
+	})
+}
+
+func TestCLI_Usage(t *testing.T) {
+	dsn := dbtest.DSN(t, db.SQLite)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown format", []string{"import", "myspace", houston, "--community", "x"}, 2, "unknown format"},
+		{"missing community", []string{"import", "slack", houston}, 2, "--community"},
+		{"missing path", []string{"import", "slack", "/nonexistent/export", "--community", "x"}, 2, "/nonexistent/export"},
+		{"bad flag", []string{"import", "--frobnicate"}, 2, "frobnicate"},
+		{"unknown workspace", []string{"report", "summary", "--workspace", "nope", "--community", "x"}, 3, "not found"},
+		{"bad member id", []string{"members", "merge", "a", "2"}, 2, "not a member"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := coterie(t, dsn, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)", r.code, tc.code, r.stderr, tc.want)
+			}
+		})
+	}
+}
