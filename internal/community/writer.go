@@ -45,8 +45,8 @@ type Writer struct {
 
 	// done holds rows of files already complete, cur those of the file
 	// being read; a damaged file drops cur and nothing else.
-	done, cur    []activityRow
-	maxBatch     int
+	done, cur []activityRow
+	maxBatch  int
 	// savepoint says whether the current file has written to the database
 	// (and so opened a savepoint to roll back to).
 	savepoint    bool
