@@ -177,10 +177,9 @@ func dump(t *testing.T, dsn string) string {
 			` + fmt.Sprintf(memberKey, "i.member_id") + ` FROM identity i`,
 		`SELECT a.external_id || '|' || a.kind || '|' || a.occurred_at || '|' || COALESCE(ch.external_id, '') || '|' ||
 			COALESCE(` + fmt.Sprintf(memberKey, "a.member_id") + `, '') || '|' || COALESCE(` + fmt.Sprintf(memberKey, "a.object_member_id") + `, '') || '|' ||
-			COALESCE(p.external_id, '') || '|' || COALESCE(r.external_id, '') || '|' || a.body || '|' || a.url || '|' ||
+			COALESCE(a.parent_external_id, '') || '|' || COALESCE(a.thread_root_external_id, '') || '|' || a.body || '|' || a.url || '|' ||
 			a.attachments_json || '|' || a.attributes_json || '|' || a.is_edited
-			FROM activity a LEFT JOIN channel ch ON ch.id = a.channel_id
-			LEFT JOIN activity p ON p.id = a.parent_id LEFT JOIN activity r ON r.id = a.thread_root_id`,
+			FROM activity a LEFT JOIN channel ch ON ch.id = a.channel_id`,
 	}
 	var b strings.Builder
 	for _, q := range queries {

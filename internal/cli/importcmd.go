@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +71,11 @@ skipped whole; the other files still go in, and the command exits with status 1.
 			if err != nil {
 				return err
 			}
+			// The import's garbage is short-lived records; collecting less
+			// often buys throughput for a few MiB of heap. The memory limit
+			// keeps the heap bounded whatever the export's size.
+			defer debug.SetGCPercent(debug.SetGCPercent(200))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(160 << 20))
 			w, err := st.NewWriter(ctx, comm, src)
 			if err != nil {
 				return err

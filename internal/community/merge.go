@@ -301,8 +301,6 @@ func (s *Store) Erase(ctx context.Context, workspaceID, memberID coterie.ID) (Er
 				q     string
 				count *int
 			}{
-				{`UPDATE activity SET parent_id = NULL WHERE parent_id IN (SELECT id FROM activity WHERE member_id = $1)`, nil},
-				{`UPDATE activity SET thread_root_id = NULL WHERE thread_root_id IN (SELECT id FROM activity WHERE member_id = $1)`, nil},
 				{`UPDATE activity SET object_member_id = NULL, object_identity_id = NULL WHERE object_member_id = $1`, nil},
 				{`DELETE FROM activity WHERE member_id = $1`, &res.Activities},
 				{`DELETE FROM identity WHERE member_id = $1`, &res.Identities},

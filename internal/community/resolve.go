@@ -77,27 +77,37 @@ func (w *Writer) resolve(ctx context.Context, p ingest.Person, full bool) (actor
 	// Which members hold the person's verified identities?
 	var members []coterie.ID
 	var userIdentity coterie.ID
+	found := make([]bool, len(keys))
 	for i, k := range keys {
 		if !k.verified {
 			continue
 		}
 		var mid, iid coterie.ID
-		err := w.conn.QueryRowContext(ctx, `/* Community.ResolveIdentity */
+		err := w.queryRowP(ctx, `/* Community.ResolveIdentity */
 			SELECT member_id, id FROM identity
 			WHERE workspace_id = $1 AND platform = $2 AND kind = $3 AND value_normalized = $4 AND verified = 1`,
-			w.comm.WorkspaceID, k.platform, string(k.kind), k.norm).Scan(&mid, &iid)
+			[]any{w.comm.WorkspaceID, k.platform, string(k.kind), k.norm}, &mid, &iid)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return actor{}, fmt.Errorf("import: look up identity: %w", err)
 		}
+		found[i] = true
 		if i == 0 {
 			userIdentity = iid
 		}
 		if !containsID(members, mid) {
 			members = append(members, mid)
 		}
+	}
+	// The member that holds the account itself stays; others join it.
+	primary := coterie.ID(0)
+	if found[0] {
+		primary = members[0]
+	} else if len(members) > 0 {
+		sort.Slice(members, func(i, j int) bool { return members[i] < members[j] })
+		primary = members[0]
 	}
 
 	var memberID coterie.ID
@@ -109,9 +119,11 @@ func (w *Writer) resolve(ctx context.Context, p ingest.Person, full bool) (actor
 		}
 		memberID = id
 	default:
-		sort.Slice(members, func(i, j int) bool { return members[i] < members[j] })
-		memberID = members[0]
-		for _, other := range members[1:] {
+		memberID = primary
+		for _, other := range members {
+			if other == primary {
+				continue
+			}
 			_, err := mergeMembers(ctx, w.conn, w.comm.WorkspaceID, memberID, other,
 				"automatic: the same verified identity", w.store.now())
 			if coterie.ErrorCode(err) == coterie.ECONFLICT {
@@ -119,6 +131,30 @@ func (w *Writer) resolve(ctx context.Context, p ingest.Person, full bool) (actor
 			}
 			if err != nil {
 				return actor{}, err
+			}
+			for _, rows := range [][]activityRow{w.done, w.cur} { // rows not written yet
+				for i := range rows {
+					if rows[i].memberID.Int64 == other {
+						rows[i].memberID.Int64 = memberID
+					}
+					if rows[i].objectMemberID.Int64 == other {
+						rows[i].objectMemberID.Int64 = memberID
+					}
+				}
+			}
+			for id, a := range w.actors { // people resolved before now belong to primary
+				if a.memberID == other {
+					a.memberID = memberID
+					w.actors[id] = a
+				}
+			}
+			if sp := w.memberSpan[other]; sp != nil {
+				delete(w.memberSpan, other)
+				w.touch(memberID, sp.first, false)
+				w.touch(memberID, sp.last, false)
+				if sp.joined != 0 {
+					w.touch(memberID, sp.joined, true)
+				}
 			}
 		}
 		if full || userIdentity == 0 {
@@ -128,11 +164,12 @@ func (w *Writer) resolve(ctx context.Context, p ingest.Person, full bool) (actor
 		}
 	}
 
+	newMember := len(members) == 0
 	for i, k := range keys {
-		if i == 0 && userIdentity != 0 {
-			continue
+		if found[i] {
+			continue // stored already: this member's, or one that stays apart (no-merge)
 		}
-		id, added, err := w.addIdentity(ctx, memberID, k)
+		id, added, err := w.addIdentity(ctx, memberID, k, newMember || k.verified)
 		if err != nil {
 			return actor{}, err
 		}
@@ -191,10 +228,10 @@ func displayName(p ingest.Person) string {
 
 func (w *Writer) createMember(ctx context.Context, p ingest.Person) (coterie.ID, error) {
 	var id coterie.ID
-	err := w.conn.QueryRowContext(ctx, `/* Community.CreateMember */
+	err := w.queryRowP(ctx, `/* Community.CreateMember */
 		INSERT INTO member (workspace_id, display_name, is_bot, attributes_json, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		w.comm.WorkspaceID, displayName(p), boolInt(p.IsBot), personAttributes(p), ms(w.store.now())).Scan(&id)
+		[]any{w.comm.WorkspaceID, displayName(p), boolInt(p.IsBot), personAttributes(p), ms(w.store.now())}, &id)
 	if err != nil {
 		return 0, fmt.Errorf("import: create member %q: %w", p.ID, err)
 	}
@@ -207,8 +244,8 @@ func (w *Writer) createMember(ctx context.Context, p ingest.Person) (coterie.ID,
 func (w *Writer) updateMember(ctx context.Context, id coterie.ID, p ingest.Person) error {
 	var name, manual string
 	var isBot int
-	if err := w.conn.QueryRowContext(ctx, `/* Community.UpdateMember */
-		SELECT display_name, is_bot, manually_changed_fields FROM member WHERE id = $1`, id).Scan(&name, &isBot, &manual); err != nil {
+	if err := w.queryRowP(ctx, `/* Community.UpdateMember */
+		SELECT display_name, is_bot, manually_changed_fields FROM member WHERE id = $1`, []any{id}, &name, &isBot, &manual); err != nil {
 		return fmt.Errorf("import: read member %d: %w", id, err)
 	}
 	newName := name
@@ -222,37 +259,36 @@ func (w *Writer) updateMember(ctx context.Context, id coterie.ID, p ingest.Perso
 	if newName == name && newBot == isBot {
 		return nil
 	}
-	if _, err := w.exec(ctx, `/* Community.UpdateMember */
+	if _, err := w.execP(ctx, `/* Community.UpdateMember */
 		UPDATE member SET display_name = $2, is_bot = $3 WHERE id = $1`, id, newName, newBot); err != nil {
 		return fmt.Errorf("import: update member %d: %w", id, err)
 	}
 	return nil
 }
 
-func (w *Writer) addIdentity(ctx context.Context, memberID coterie.ID, k identityKey) (coterie.ID, bool, error) {
-	// Verified identities are unique in the workspace; unverified ones are
-	// kept once per member (not enforced by an index, so that a merge can
-	// move identities without conflicts).
-	find := `/* Community.AddIdentity */ SELECT id FROM identity
-		WHERE workspace_id = $1 AND platform = $2 AND kind = $3 AND value_normalized = $4 AND verified = 1`
-	args := []any{w.comm.WorkspaceID, k.platform, string(k.kind), k.norm}
-	if !k.verified {
-		find = `/* Community.AddIdentity */ SELECT id FROM identity
-			WHERE member_id = $1 AND platform = $2 AND kind = $3 AND value_normalized = $4 AND verified = 0`
-		args[0] = memberID
-	}
+// addIdentity gives a member an identity unless it has it. known says the
+// caller already knows the identity is not stored for this member (a new
+// member, or a verified identity resolve looked up and did not find), which
+// saves a query per identity on the import's hot path.
+func (w *Writer) addIdentity(ctx context.Context, memberID coterie.ID, k identityKey, known bool) (coterie.ID, bool, error) {
 	var id coterie.ID
-	err := w.conn.QueryRowContext(ctx, find, args...).Scan(&id)
-	if err == nil {
-		return id, false, nil
+	if !known {
+		// Unverified identities are kept once per member (not enforced by
+		// an index, so that a merge can move identities without conflicts).
+		err := w.queryRowP(ctx, `/* Community.AddIdentity */ SELECT id FROM identity
+			WHERE member_id = $1 AND platform = $2 AND kind = $3 AND value_normalized = $4 AND verified = 0`,
+			[]any{memberID, k.platform, string(k.kind), k.norm}, &id)
+		if err == nil {
+			return id, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, false, fmt.Errorf("import: find identity: %w", err)
+		}
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, fmt.Errorf("import: find identity: %w", err)
-	}
-	err = w.conn.QueryRowContext(ctx, `/* Community.AddIdentity */
+	err := w.queryRowP(ctx, `/* Community.AddIdentity */
 		INSERT INTO identity (workspace_id, member_id, platform, kind, value, value_normalized, verified, source_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		w.comm.WorkspaceID, memberID, k.platform, string(k.kind), k.value, k.norm, boolInt(k.verified), w.src.ID, ms(w.store.now())).Scan(&id)
+		[]any{w.comm.WorkspaceID, memberID, k.platform, string(k.kind), k.value, k.norm, boolInt(k.verified), w.src.ID, ms(w.store.now())}, &id)
 	if err != nil {
 		return 0, false, fmt.Errorf("import: add identity: %w", err)
 	}

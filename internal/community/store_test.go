@@ -131,7 +131,7 @@ func TestWriter_Idempotent(t *testing.T) {
 			t.Fatalf("activities = %d, want 3", n)
 		}
 		// The reply is linked to its parent and to the parent's author.
-		if n := e.count(t, `SELECT COUNT(*) FROM activity r JOIN activity p ON p.id = r.parent_id
+		if n := e.count(t, `SELECT COUNT(*) FROM activity r JOIN activity p ON p.source_id = r.source_id AND p.external_id = r.parent_external_id
 			WHERE r.external_id = 'C1/3' AND p.external_id = 'C1/1' AND r.object_member_id = p.member_id`); n != 1 {
 			t.Fatalf("reply not linked to its parent")
 		}
@@ -309,4 +309,32 @@ func snapshot(t *testing.T, e env) string {
 		out += ext + ":" + who + ">" + obj + ":" + name + ":" + time.UnixMilli(first).String() + ":" + time.UnixMilli(last).String() + ";"
 	}
 	return out
+}
+
+func TestWriter_AutoMergeOnLaterVerifiedEmail(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		// Slack knows U1 without an e-mail; a CSV knows fb1 with a verified one.
+		e.run(t, fakeFormat{platform: coterie.PlatformSlack, files: []fakeFile{{name: "a", activities: []ingest.Activity{msg("C1/1", "U1", 0)}}}})
+		e.run(t, fakeFormat{platform: coterie.PlatformCSV, files: []fakeFile{{name: "b", activities: []ingest.Activity{
+			{ExternalID: "x", Kind: coterie.KindComment, OccurredAt: t0.Add(-time.Hour), Author: ingest.Person{ID: "fb1", Email: "a@b.org", EmailVerified: true}}}}}})
+		// Then Slack's users.json gives U1 that verified e-mail: one person.
+		e.run(t, fakeFormat{platform: coterie.PlatformSlack, files: []fakeFile{{name: "c",
+			activities: []ingest.Activity{msg("C1/2", "U1", 5)},
+			people:     []ingest.Person{{ID: "U1", Email: "A@b.org", EmailVerified: true}}}}})
+		if n := e.count(t, `SELECT COUNT(*) FROM member WHERE merged_into IS NULL`); n != 1 {
+			t.Fatalf("live members = %d, want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(DISTINCT member_id) FROM activity`); n != 1 {
+			t.Fatalf("activities belong to %d members, want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM merge_action WHERE reason LIKE 'automatic%'`); n != 1 {
+			t.Fatalf("automatic merges recorded = %d, want 1", n)
+		}
+		var first int64
+		d.Read.QueryRow(`SELECT first_active_at FROM member WHERE merged_into IS NULL`).Scan(&first)
+		if first != t0.Add(-time.Hour).UnixMilli() {
+			t.Fatalf("merged member's first activity = %d", first)
+		}
+	})
 }

@@ -3,7 +3,7 @@ package community
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -55,7 +55,8 @@ type Writer struct {
 	counts       ImportCounts
 	fileCounts   ImportCounts
 	memberSpan   map[coterie.ID]*span
-	sqliteStmts  map[int]*sql.Stmt
+	sqliteStmts  map[int]driver.Stmt // multi-row inserts by row count, on the driver connection
+	stmts        map[string]*sql.Stmt
 	stageCreated bool
 }
 
@@ -87,6 +88,16 @@ var activityColumns = []string{
 	"parent_external_id", "thread_root_external_id", "body", "url", "attachments_json", "attributes_json", "is_edited",
 }
 
+// A transaction is committed between files once it holds commitRows rows or
+// is commitEvery old. Large transactions matter on SQLite: rows of one batch
+// land on pages all over the member index, and every page a transaction
+// touched is written to the WAL once per commit, so small commits multiply
+// the writes.
+const (
+	commitRows  = 500000
+	commitEvery = 10 * time.Second
+)
+
 // sqliteRowsPerStmt rows go into one multi-row INSERT on SQLite: large
 // enough to amortise the statement, small enough to stay under SQLite's
 // parameter limit.
@@ -101,11 +112,11 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 	w := &Writer{
 		store: s, comm: c, src: src, conn: conn,
 		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{},
-		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]*sql.Stmt{},
+		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]driver.Stmt{}, stmts: map[string]*sql.Stmt{},
 		maxBatch: 2000,
 	}
 	if s.db.Engine == db.Postgres {
-		w.maxBatch = 5000
+		w.maxBatch = 10000
 	}
 	rows, err := conn.QueryContext(ctx, `/* Community.NewWriter */
 		SELECT platform, kind, value_normalized FROM erasure WHERE workspace_id = $1`, c.WorkspaceID)
@@ -130,6 +141,38 @@ func (w *Writer) isPG() bool { return w.store.db.Engine == db.Postgres }
 
 func (w *Writer) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return w.conn.ExecContext(ctx, q, args...)
+}
+
+// prepared returns q prepared on the writer's connection, once: the
+// per-person and per-channel statements run thousands of times an import.
+func (w *Writer) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("import: prepare: %w", err)
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+// execP runs a statement through the prepared-statement cache.
+func (w *Writer) execP(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := w.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryRowP runs a one-row query through the prepared-statement cache.
+func (w *Writer) queryRowP(ctx context.Context, q string, args []any, dest ...any) error {
+	st, err := w.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
 func (w *Writer) begin(ctx context.Context) error {
@@ -216,7 +259,7 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 	w.cur = w.cur[:0]
 	w.savepoint = false
 	w.fileCounts = ImportCounts{}
-	if w.rowsSinceTx+len(w.done) >= 50000 || time.Since(w.lastCommit) > 2*time.Second {
+	if w.rowsSinceTx+len(w.done) >= commitRows || time.Since(w.lastCommit) > commitEvery {
 		if err := w.flushDone(ctx); err != nil {
 			return err
 		}
@@ -255,7 +298,7 @@ func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared 
 	if kind == "" {
 		kind = "channel"
 	}
-	res, err := w.exec(ctx, `/* Community.EnsureChannel */
+	res, err := w.execP(ctx, `/* Community.EnsureChannel */
 		INSERT INTO channel (workspace_id, source_id, external_id, name, kind, is_archived)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, external_id) DO NOTHING`,
 		w.comm.WorkspaceID, w.src.ID, ch.ExternalID, name, kind, boolInt(ch.IsArchived))
@@ -275,8 +318,8 @@ func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared 
 		}
 	}
 	var id coterie.ID
-	if err := w.conn.QueryRowContext(ctx, `/* Community.EnsureChannel */
-		SELECT id FROM channel WHERE source_id = $1 AND external_id = $2`, w.src.ID, ch.ExternalID).Scan(&id); err != nil {
+	if err := w.queryRowP(ctx, `/* Community.EnsureChannel */
+		SELECT id FROM channel WHERE source_id = $1 AND external_id = $2`, []any{w.src.ID, ch.ExternalID}, &id); err != nil {
 		return 0, fmt.Errorf("import: channel %q: %w", ch.ExternalID, err)
 	}
 	w.channels[ch.ExternalID] = id
@@ -293,10 +336,11 @@ func (w *Writer) Person(ctx context.Context, p ingest.Person) error {
 }
 
 // Activity records one activity; it is written with the next flush.
-func (w *Writer) Activity(ctx context.Context, a ingest.Activity) error {
+func (w *Writer) Activity(ctx context.Context, a *ingest.Activity, enc ingest.Encoded) error {
 	row := activityRow{
 		externalID: a.ExternalID, kind: string(a.Kind), occurredAt: a.OccurredAt.UnixMilli(),
 		body: a.Body, url: a.URL, isEdited: boolInt(a.IsEdited),
+		attachments: enc.Attachments, attrs: enc.Attributes,
 	}
 	if a.ChannelID != "" {
 		id, err := w.ensureChannel(ctx, ingest.Channel{ExternalID: a.ChannelID}, false)
@@ -333,20 +377,6 @@ func (w *Writer) Activity(ctx context.Context, a ingest.Activity) error {
 	}
 	if a.ThreadRootID != "" {
 		row.rootExt = sql.NullString{String: a.ThreadRootID, Valid: true}
-	}
-	if len(a.Attachments) > 0 {
-		b, err := json.Marshal(a.Attachments)
-		if err != nil {
-			return fmt.Errorf("import: attachments of %s: %w", a.ExternalID, err)
-		}
-		row.attachments = string(b)
-	}
-	if len(a.Attributes) > 0 {
-		b, err := json.Marshal(a.Attributes)
-		if err != nil {
-			return fmt.Errorf("import: attributes of %s: %w", a.ExternalID, err)
-		}
-		row.attrs = string(b)
 	}
 	w.cur = append(w.cur, row)
 	if len(w.cur) >= w.maxBatch { // a large file: write it as it comes
@@ -423,10 +453,7 @@ func (w *Writer) write(ctx context.Context, rows []activityRow) (int, error) {
 	return int(added), nil
 }
 
-func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st, ok := w.sqliteStmts[n]; ok {
-		return st, nil
-	}
+func sqliteInsert(n int) string {
 	var b strings.Builder
 	b.WriteString("/* Community.ImportActivities */ INSERT INTO activity (")
 	b.WriteString(strings.Join(activityColumns, ", "))
@@ -447,12 +474,7 @@ func (w *Writer) sqliteStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 		b.WriteByte(')')
 	}
 	b.WriteString(" ON CONFLICT (source_id, external_id) DO NOTHING")
-	st, err := w.conn.PrepareContext(ctx, b.String())
-	if err != nil {
-		return nil, fmt.Errorf("import: prepare insert: %w", err)
-	}
-	w.sqliteStmts[n] = st
-	return st, nil
+	return b.String()
 }
 
 func (w *Writer) rowArgs(dst []any, r *activityRow) []any {
@@ -461,27 +483,61 @@ func (w *Writer) rowArgs(dst []any, r *activityRow) []any {
 		r.body, r.url, r.attachments, r.attrs, r.isEdited)
 }
 
+func nullInt(v sql.NullInt64) any {
+	if v.Valid {
+		return v.Int64
+	}
+	return nil
+}
+
+func nullString(v sql.NullString) any {
+	if v.Valid {
+		return v.String
+	}
+	return nil
+}
+
+// writeSQLite inserts rows with multi-row statements prepared on the driver
+// connection itself: database/sql's per-argument conversion would cost more
+// than the insert's own binding at millions of arguments an import.
 func (w *Writer) writeSQLite(ctx context.Context, batch []activityRow) (int64, error) {
 	var added int64
-	args := make([]any, 0, sqliteRowsPerStmt*len(activityColumns))
-	for start := 0; start < len(batch); start += sqliteRowsPerStmt {
-		end := min(start+sqliteRowsPerStmt, len(batch))
-		st, err := w.sqliteStmt(ctx, end-start)
-		if err != nil {
-			return 0, err
+	err := w.conn.Raw(func(dc any) error {
+		prep, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("import: the SQLite driver cannot prepare statements")
 		}
-		args = args[:0]
-		for i := start; i < end; i++ {
-			args = w.rowArgs(args, &batch[i])
+		args := make([]driver.NamedValue, 0, sqliteRowsPerStmt*len(activityColumns))
+		for start := 0; start < len(batch); start += sqliteRowsPerStmt {
+			end := min(start+sqliteRowsPerStmt, len(batch))
+			n := end - start
+			st, ok := w.sqliteStmts[n]
+			if !ok {
+				var err error
+				if st, err = prep.PrepareContext(ctx, sqliteInsert(n)); err != nil {
+					return fmt.Errorf("import: prepare insert: %w", err)
+				}
+				w.sqliteStmts[n] = st
+			}
+			args = args[:0]
+			for i := start; i < end; i++ {
+				r := &batch[i]
+				for _, v := range [...]any{w.comm.WorkspaceID, w.comm.ID, w.src.ID, nullInt(r.channelID), r.externalID, r.kind,
+					r.occurredAt, nullInt(r.memberID), nullInt(r.identityID), nullInt(r.objectMemberID), nullInt(r.objectIdentID),
+					nullString(r.parentExt), nullString(r.rootExt), r.body, r.url, r.attachments, r.attrs, int64(r.isEdited)} {
+					args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+				}
+			}
+			res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+			if err != nil {
+				return fmt.Errorf("import: insert activities: %w", err)
+			}
+			k, _ := res.RowsAffected()
+			added += k
 		}
-		res, err := st.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, fmt.Errorf("import: insert activities: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		added += n
-	}
-	return added, nil
+		return nil
+	})
+	return added, err
 }
 
 func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64, error) {
@@ -514,8 +570,9 @@ func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64,
 	if err != nil {
 		return 0, fmt.Errorf("import: insert activities: %w", err)
 	}
-	// DELETE, not TRUNCATE: on a small table it is far cheaper.
-	if _, err := w.exec(ctx, `DELETE FROM activity_stage`); err != nil {
+	// TRUNCATE, not DELETE: temporary tables are never vacuumed, so deleted
+	// rows would pile up and every later INSERT ... SELECT would scan them.
+	if _, err := w.exec(ctx, `TRUNCATE activity_stage`); err != nil {
 		return 0, fmt.Errorf("import: clear stage: %w", err)
 	}
 	return res.RowsAffected()
@@ -524,8 +581,8 @@ func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64,
 // Counts returns what the import has written so far (whole files only).
 func (w *Writer) Counts() ImportCounts { return w.counts }
 
-// Finish commits the last files, links replies and reactions to their
-// parents, brings members' activity dates up to date and closes the writer.
+// Finish commits the last files, brings members' activity dates up to date
+// and closes the writer.
 func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 	defer w.Close()
 	if err := w.flushDone(ctx); err != nil {
@@ -537,19 +594,12 @@ func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 	if err := w.begin(ctx); err != nil {
 		return w.counts, err
 	}
-	if _, err := w.exec(ctx, `/* Community.ResolveParents */
-		UPDATE activity SET
-			parent_id = (SELECT p.id FROM activity p WHERE p.source_id = activity.source_id AND p.external_id = activity.parent_external_id),
-			thread_root_id = (SELECT r.id FROM activity r WHERE r.source_id = activity.source_id AND r.external_id = activity.thread_root_external_id)
-		WHERE source_id = $1 AND parent_external_id IS NOT NULL AND parent_id IS NULL`, w.src.ID); err != nil {
-		return w.counts, fmt.Errorf("import: link parents: %w", err)
-	}
 	for id, sp := range w.memberSpan {
 		var joined sql.NullInt64
 		if sp.joined != 0 {
 			joined = sql.NullInt64{Int64: sp.joined, Valid: true}
 		}
-		if _, err := w.exec(ctx, `/* Community.UpdateMemberSpan */
+		if _, err := w.execP(ctx, `/* Community.UpdateMemberSpan */
 			UPDATE member SET
 				first_active_at = CASE WHEN first_active_at IS NULL OR first_active_at > CAST($2 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE first_active_at END,
 				last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < CAST($3 AS BIGINT) THEN CAST($3 AS BIGINT) ELSE last_active_at END,
@@ -576,7 +626,15 @@ func (w *Writer) Close() {
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
 		w.inTx = false
 	}
-	for _, st := range w.sqliteStmts {
+	if len(w.sqliteStmts) > 0 {
+		w.conn.Raw(func(any) error {
+			for _, st := range w.sqliteStmts {
+				st.Close()
+			}
+			return nil
+		})
+	}
+	for _, st := range w.stmts {
 		st.Close()
 	}
 	w.conn.Close()

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -13,8 +14,36 @@ type Writer interface {
 	BeginFile(ctx context.Context) error
 	Channel(ctx context.Context, c Channel) error
 	Person(ctx context.Context, p Person) error
-	Activity(ctx context.Context, a Activity) error
+	Activity(ctx context.Context, a *Activity, enc Encoded) error
 	EndFile(ctx context.Context, ok bool) error
+}
+
+// Encoded holds an activity's open-ended fields already encoded as JSON
+// ("" when empty). The parser's goroutine encodes them, so the writer, the
+// import's bottleneck, does not.
+type Encoded struct {
+	Attributes  string
+	Attachments string
+	Err         error
+}
+
+func encode(a *Activity) Encoded {
+	var e Encoded
+	if len(a.Attributes) > 0 {
+		b, err := json.Marshal(a.Attributes)
+		if err != nil {
+			e.Err = fmt.Errorf("attributes of %s: %w", a.ExternalID, err)
+		}
+		e.Attributes = string(b)
+	}
+	if len(a.Attachments) > 0 {
+		b, err := json.Marshal(a.Attachments)
+		if err != nil {
+			e.Err = fmt.Errorf("attachments of %s: %w", a.ExternalID, err)
+		}
+		e.Attachments = string(b)
+	}
+	return e
 }
 
 // Progress is how far an import has come.
@@ -46,6 +75,7 @@ type record struct {
 	channel  Channel
 	person   Person
 	activity Activity
+	enc      Encoded
 	err      *FileError
 }
 
@@ -85,7 +115,9 @@ func (s *chanSink) send() error {
 func (s *chanSink) BeginFile(name string) error { return s.push(record{op: opBegin, file: name}) }
 func (s *chanSink) Channel(c Channel) error     { return s.push(record{op: opChannel, channel: c}) }
 func (s *chanSink) Person(p Person) error       { return s.push(record{op: opPerson, person: p}) }
-func (s *chanSink) Activity(a Activity) error   { return s.push(record{op: opActivity, activity: a}) }
+func (s *chanSink) Activity(a Activity) error {
+	return s.push(record{op: opActivity, activity: a, enc: encode(&a)})
+}
 func (s *chanSink) EndFile(err *FileError) error {
 	return s.push(record{op: opEnd, err: err})
 }
@@ -136,7 +168,10 @@ func Run(ctx context.Context, f Format, path string, w Writer, progress func(Pro
 			case opPerson:
 				writeErr = w.Person(ctx, r.person)
 			case opActivity:
-				writeErr = w.Activity(ctx, r.activity)
+				writeErr = r.enc.Err
+				if writeErr == nil {
+					writeErr = w.Activity(ctx, &r.activity, r.enc)
+				}
 				prog.Activities++
 			case opEnd:
 				inFile = false

@@ -77,27 +77,30 @@ CREATE TABLE identity (
 CREATE UNIQUE INDEX identity_verified ON identity (workspace_id, platform, kind, value_normalized) WHERE verified = 1;
 CREATE INDEX identity_unverified ON identity (member_id, platform, kind, value_normalized) WHERE verified = 0;
 CREATE INDEX identity_member ON identity (member_id);
-CREATE INDEX identity_lookup ON identity (workspace_id, kind, value_normalized);
 
 -- Activity content is immutable once imported; only the "who" columns
 -- (member_id, object_member_id) change, when members are merged or unmerged.
+-- A reply's parent and thread root are the activities of the same source
+-- whose external_id is parent_external_id and thread_root_external_id: the
+-- natural key links them whatever order files arrive in, with no second
+-- pass. The table has no foreign keys: it is written only by the importer,
+-- which takes every id from the database, and each check would cost a
+-- lookup per row on the hottest path.
 CREATE TABLE activity (
 	id {{id}},
 	workspace_id BIGINT NOT NULL,
 	community_id BIGINT NOT NULL,
-	source_id BIGINT NOT NULL REFERENCES source (id),
-	channel_id BIGINT REFERENCES channel (id),
+	source_id BIGINT NOT NULL,
+	channel_id BIGINT,
 	external_id TEXT NOT NULL,
 	kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32),
 	occurred_at BIGINT NOT NULL,
-	member_id BIGINT REFERENCES member (id),
+	member_id BIGINT,
 	identity_id BIGINT,
 	object_member_id BIGINT,
 	object_identity_id BIGINT,
 	parent_external_id TEXT,
-	parent_id BIGINT,
 	thread_root_external_id TEXT,
-	thread_root_id BIGINT,
 	body TEXT NOT NULL DEFAULT '',
 	url TEXT NOT NULL DEFAULT '',
 	attachments_json TEXT NOT NULL DEFAULT '',
@@ -107,8 +110,6 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_community_time ON activity (community_id, occurred_at);
 CREATE INDEX activity_member_time ON activity (member_id, occurred_at);
--- Replies whose parent is not imported yet; resolved after each import.
-CREATE INDEX activity_unresolved ON activity (source_id) WHERE parent_external_id IS NOT NULL AND parent_id IS NULL;
 
 CREATE TABLE merge_action (
 	id {{id}},
