@@ -223,3 +223,44 @@ func TestCLI_Usage(t *testing.T) {
 		})
 	}
 }
+
+func TestImport_FormatOptions(t *testing.T) {
+	dsn := dbtest.DSN(t, db.SQLite)
+	dir := t.TempDir()
+	chat := filepath.Join(dir, "WhatsApp Chat with Vegan Beauty.txt")
+	if err := os.WriteFile(chat, []byte("12/03/24, 09:15 - Ana: Hello all\n12/03/24, 09:16 - Ben: Hi Ana\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := coterie(t, dsn, "import", "whatsapp", chat, "--community", "vb", "--timezone", "America/New_York", "--json")
+	if r.code != 0 {
+		t.Fatalf("whatsapp import: exit %d %s", r.code, r.stderr)
+	}
+	r = coterie(t, dsn, "report", "summary", "--community", "vb", "--json")
+	var sum struct {
+		FirstActivity string `json:"first_activity"`
+	}
+	decodeOne(t, r.stdout, &sum)
+	// 09:15 in New York on 12 March 2024 (daylight time) is 13:15 UTC.
+	if !strings.HasPrefix(sum.FirstActivity, "2024-03-12T13:15:00") {
+		t.Fatalf("first activity %s, want 2024-03-12T13:15:00Z", sum.FirstActivity)
+	}
+
+	csvPath := filepath.Join(dir, "fb.csv")
+	os.WriteFile(csvPath, []byte("Post ID,Posted At,Member,Body,Notes\np1,2024-03-01T10:00:00Z,Ana,Hello,private\n"), 0o644)
+	r = coterie(t, dsn, "import", "csv", csvPath, "--community", "fb", "--columns", "Post ID=id,Posted At=time,Member=author_name,Body=text,Notes=", "--json")
+	var imp importJSON
+	decodeOne(t, r.stdout, &imp)
+	if r.code != 0 || imp.ActivitiesAdded != 1 {
+		t.Fatalf("csv import with --columns: exit %d, %+v, %s", r.code, imp, r.stderr)
+	}
+	for _, tc := range []struct{ flag, value, want string }{
+		{"--timezone", "Mars/Olympus", "not a known time zone"},
+		{"--columns", "Body=txt", "not a column"},
+		{"--columns", "Body", "not THEIRS=OURS"},
+	} {
+		r = coterie(t, dsn, "import", "csv", csvPath, "--community", "fb", tc.flag, tc.value)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s %s: exit %d, stderr %q", tc.flag, tc.value, r.code, r.stderr)
+		}
+	}
+}

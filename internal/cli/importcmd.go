@@ -30,7 +30,7 @@ type importSummary struct {
 }
 
 func (a *app) importCmd() *cobra.Command {
-	var workspace, communityName, source string
+	var workspace, communityName, source, timezone, columns string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "import FORMAT PATH",
@@ -41,7 +41,25 @@ skipped whole; the other files still go in, and the command exits with status 1.
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			f, ok := formats.Lookup(args[0])
+			opts := formats.Options{}
+			if timezone != "" {
+				loc, err := time.LoadLocation(timezone)
+				if err != nil {
+					return usageError{fmt.Errorf("--timezone %q is not a known time zone (use an IANA name such as Europe/London)", timezone)}
+				}
+				opts.Location = loc
+			}
+			if columns != "" {
+				m, err := parseColumns(columns)
+				if err != nil {
+					return usageError{err}
+				}
+				opts.Columns = m
+			}
+			if err := opts.Validate(); err != nil {
+				return usageError{err}
+			}
+			f, ok := formats.Lookup(args[0], opts)
 			if !ok {
 				return usageError{fmt.Errorf("unknown format %q (known: %s)", args[0], strings.Join(formats.Names(), ", "))}
 			}
@@ -146,5 +164,24 @@ skipped whole; the other files still go in, and the command exits with status 1.
 	c.Flags().StringVar(&communityName, "community", "", "community name (required)")
 	c.Flags().StringVar(&source, "source", "", "source name, to keep two exports of one platform apart (default: the platform)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print exactly one JSON object")
+	c.Flags().StringVar(&timezone, "timezone", "", "whatsapp: the time zone of the phone that made the export (IANA name; default UTC)")
+	c.Flags().StringVar(&columns, "columns", "", `csv, jsonl: map the file's column names to Coterie's, "Theirs=ours,Other=text" ("Notes=" ignores a column)`)
 	return c
+}
+
+// parseColumns reads "Theirs=ours,Other=text". Coterie's names never hold
+// "=", so the last "=" of each pair splits it.
+func parseColumns(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		i := strings.LastIndexByte(pair, '=')
+		if i <= 0 {
+			return nil, fmt.Errorf("--columns: %q is not THEIRS=OURS", pair)
+		}
+		m[strings.TrimSpace(pair[:i])] = strings.TrimSpace(pair[i+1:])
+	}
+	return m, nil
 }

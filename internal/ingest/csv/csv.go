@@ -213,3 +213,10 @@ func resolve(m map[string]field, name string) (f field, ok bool) {
 	}
 	return fieldByName(key)
 }
+
+// Validate reports a column mapping whose target is not a column Coterie
+// reads, so a command line can refuse it before reading anything.
+func (o Options) Validate() error {
+	_, err := o.mapping()
+	return err
+}
