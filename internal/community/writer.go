@@ -42,6 +42,11 @@ type Writer struct {
 	channels map[string]coterie.ID
 	actors   map[string]actor
 	erased   map[string]bool
+	// idents indexes the workspace's verified identities this source can
+	// meet; fileIdents lists those stored by the current file.
+	idents     map[string]identRef
+	fileIdents []string
+	fileMerged bool
 
 	// done holds rows of files already complete, cur those of the file
 	// being read; a damaged file drops cur and nothing else.
@@ -111,7 +116,7 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 	}
 	w := &Writer{
 		store: s, comm: c, src: src, conn: conn,
-		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{},
+		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{}, idents: map[string]identRef{},
 		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]driver.Stmt{}, stmts: map[string]*sql.Stmt{},
 		maxBatch: 2000,
 	}
@@ -134,6 +139,10 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 		w.erased[p+"\x00"+k+"\x00"+v] = true
 	}
 	rows.Close()
+	if err := w.loadIdentities(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -255,7 +264,17 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 		// Rows made in this file are gone; so must be what points at them.
 		w.channels = map[string]coterie.ID{}
 		w.actors = map[string]actor{}
+		if len(w.fileIdents) > 0 || w.fileMerged {
+			// The index holds identities the file stored, or moved by a
+			// merge: read it again from what the database kept.
+			w.idents = map[string]identRef{}
+			if err := w.loadIdentities(ctx); err != nil {
+				return err
+			}
+		}
 	}
+	w.fileIdents = w.fileIdents[:0]
+	w.fileMerged = false
 	w.cur = w.cur[:0]
 	w.savepoint = false
 	w.fileCounts = ImportCounts{}
@@ -540,10 +559,73 @@ func (w *Writer) writeSQLite(ctx context.Context, batch []activityRow) (int64, e
 	return added, err
 }
 
+// writePostgres copies rows straight into the activity table: it asks
+// which of the batch's keys are stored already and copies only the others,
+// which is far cheaper than INSERT ... ON CONFLICT row by row. Should another
+// writer store one of them in between, the copy fails as a whole, is rolled
+// back to its savepoint, and the batch goes through a staging table and
+// INSERT ... ON CONFLICT DO NOTHING instead.
 func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64, error) {
+	ids := make([]string, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	fresh := make([][]any, 0, len(batch))
+	for i := range batch {
+		ids = append(ids, batch[i].externalID)
+	}
+	rows, err := w.conn.QueryContext(ctx, `/* Community.ImportActivities */
+		SELECT external_id FROM activity WHERE source_id = $1 AND external_id = ANY($2)`, w.src.ID, ids)
+	if err != nil {
+		return 0, fmt.Errorf("import: look up activities: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seen[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("import: look up activities: %w", err)
+	}
+	for i := range batch {
+		if seen[batch[i].externalID] {
+			continue
+		}
+		seen[batch[i].externalID] = true // a key twice in one export counts once
+		fresh = append(fresh, w.rowArgs(make([]any, 0, len(activityColumns)), &batch[i]))
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	if _, err := w.exec(ctx, "SAVEPOINT bulk_copy"); err != nil {
+		return 0, fmt.Errorf("import: savepoint: %w", err)
+	}
+	err = db.PgxConn(w.conn, func(c *pgx.Conn) error {
+		_, err := c.CopyFrom(ctx, pgx.Identifier{"activity"}, activityColumns, pgx.CopyFromRows(fresh))
+		return err
+	})
+	if err == nil {
+		if _, err := w.exec(ctx, "RELEASE SAVEPOINT bulk_copy"); err != nil {
+			return 0, fmt.Errorf("import: release savepoint: %w", err)
+		}
+		return int64(len(fresh)), nil
+	}
+	if !db.IsUniqueViolation(err) {
+		return 0, fmt.Errorf("import: copy activities: %w", err)
+	}
+	if _, err := w.exec(ctx, "ROLLBACK TO SAVEPOINT bulk_copy"); err != nil {
+		return 0, fmt.Errorf("import: rollback copy: %w", err)
+	}
+	if _, err := w.exec(ctx, "RELEASE SAVEPOINT bulk_copy"); err != nil {
+		return 0, fmt.Errorf("import: release savepoint: %w", err)
+	}
+	return w.writePostgresStaged(ctx, fresh)
+}
+
+func (w *Writer) writePostgresStaged(ctx context.Context, rows [][]any) (int64, error) {
 	if !w.stageCreated {
-		// A temporary table per session: COPY cannot skip conflicting rows,
-		// so rows are copied here and moved with INSERT ... ON CONFLICT.
 		if _, err := w.exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS activity_stage (
 			workspace_id BIGINT, community_id BIGINT, source_id BIGINT, channel_id BIGINT, external_id TEXT,
 			kind TEXT, occurred_at BIGINT, member_id BIGINT, identity_id BIGINT, object_member_id BIGINT,
@@ -552,10 +634,6 @@ func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64,
 			return 0, fmt.Errorf("import: stage table: %w", err)
 		}
 		w.stageCreated = true
-	}
-	rows := make([][]any, len(batch))
-	for i := range batch {
-		rows[i] = w.rowArgs(make([]any, 0, len(activityColumns)), &batch[i])
 	}
 	err := db.PgxConn(w.conn, func(c *pgx.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"activity_stage"}, activityColumns, pgx.CopyFromRows(rows))
