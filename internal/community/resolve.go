@@ -284,7 +284,8 @@ func (w *Writer) createMember(ctx context.Context, p ingest.Person, keys []ident
 	}
 	w.fileCounts.MembersAdded++
 	for _, k := range keys {
-		if err := w.addIdentity(ctx, id, k); err != nil {
+		// A new member has no identities yet: nothing to look up first.
+		if err := w.insertIdentity(ctx, id, k); err != nil {
 			return 0, err
 		}
 	}
@@ -411,6 +412,11 @@ func (w *Writer) addIdentity(ctx context.Context, memberID coterie.ID, k identit
 			return fmt.Errorf("import: find identity: %w", err)
 		}
 	}
+	return w.insertIdentity(ctx, memberID, k)
+}
+
+// insertIdentity stores an identity the member does not have.
+func (w *Writer) insertIdentity(ctx context.Context, memberID coterie.ID, k identityKey) error {
 	var id coterie.ID
 	err := w.queryRowP(ctx, `/* Community.AddIdentity */
 		INSERT INTO identity (workspace_id, member_id, platform, kind, value, value_normalized, verified, source_id, created_at)
