@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,10 @@ type Writer struct {
 	sqliteStmts  map[int]driver.Stmt // multi-row inserts by row count, on the driver connection
 	stmts        map[string]*sql.Stmt
 	stageCreated bool
+	// sourceWasEmpty says the source had no activity when the import began:
+	// then no key of a batch can be stored yet unless this import stored it
+	// (a key repeated in the export), which the copy's unique index catches.
+	sourceWasEmpty bool
 }
 
 type actor struct {
@@ -143,6 +148,13 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 		conn.Close()
 		return nil, err
 	}
+	var any int
+	err = conn.QueryRowContext(ctx, `/* Community.NewWriter */ SELECT COUNT(*) FROM (SELECT 1 FROM activity WHERE source_id = $1 LIMIT 1) x`, src.ID).Scan(&any)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("import: read source: %w", err)
+	}
+	w.sourceWasEmpty = any == 0
 	return w, nil
 }
 
@@ -569,25 +581,27 @@ func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64,
 	ids := make([]string, 0, len(batch))
 	seen := make(map[string]bool, len(batch))
 	fresh := make([][]any, 0, len(batch))
-	for i := range batch {
-		ids = append(ids, batch[i].externalID)
-	}
-	rows, err := w.conn.QueryContext(ctx, `/* Community.ImportActivities */
-		SELECT external_id FROM activity WHERE source_id = $1 AND external_id = ANY($2)`, w.src.ID, ids)
-	if err != nil {
-		return 0, fmt.Errorf("import: look up activities: %w", err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
+	if !w.sourceWasEmpty {
+		for i := range batch {
+			ids = append(ids, batch[i].externalID)
 		}
-		seen[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("import: look up activities: %w", err)
+		rows, err := w.conn.QueryContext(ctx, `/* Community.ImportActivities */
+			SELECT external_id FROM activity WHERE source_id = $1 AND external_id = ANY($2)`, w.src.ID, ids)
+		if err != nil {
+			return 0, fmt.Errorf("import: look up activities: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			seen[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("import: look up activities: %w", err)
+		}
 	}
 	for i := range batch {
 		if seen[batch[i].externalID] {
@@ -602,7 +616,7 @@ func (w *Writer) writePostgres(ctx context.Context, batch []activityRow) (int64,
 	if _, err := w.exec(ctx, "SAVEPOINT bulk_copy"); err != nil {
 		return 0, fmt.Errorf("import: savepoint: %w", err)
 	}
-	err = db.PgxConn(w.conn, func(c *pgx.Conn) error {
+	err := db.PgxConn(w.conn, func(c *pgx.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"activity"}, activityColumns, pgx.CopyFromRows(fresh))
 		return err
 	})
@@ -672,19 +686,8 @@ func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 	if err := w.begin(ctx); err != nil {
 		return w.counts, err
 	}
-	for id, sp := range w.memberSpan {
-		var joined sql.NullInt64
-		if sp.joined != 0 {
-			joined = sql.NullInt64{Int64: sp.joined, Valid: true}
-		}
-		if _, err := w.execP(ctx, `/* Community.UpdateMemberSpan */
-			UPDATE member SET
-				first_active_at = CASE WHEN first_active_at IS NULL OR first_active_at > CAST($2 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE first_active_at END,
-				last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < CAST($3 AS BIGINT) THEN CAST($3 AS BIGINT) ELSE last_active_at END,
-				joined_at = CASE WHEN CAST($4 AS BIGINT) IS NOT NULL AND (joined_at IS NULL OR joined_at > CAST($4 AS BIGINT)) THEN CAST($4 AS BIGINT) ELSE joined_at END
-			WHERE id = $1`, id, sp.first, sp.last, joined); err != nil {
-			return w.counts, fmt.Errorf("import: member dates: %w", err)
-		}
+	if err := w.updateSpans(ctx); err != nil {
+		return w.counts, err
 	}
 	if _, err := w.exec(ctx, `UPDATE source SET last_sync_at = $2 WHERE id = $1`, w.src.ID, ms(w.store.now())); err != nil {
 		return w.counts, fmt.Errorf("import: source sync time: %w", err)
@@ -693,6 +696,49 @@ func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 		return w.counts, err
 	}
 	return w.counts, nil
+}
+
+// spansPerStmt members' dates go into one UPDATE: a statement per member
+// would cost a round trip each on PostgreSQL.
+const spansPerStmt = 200
+
+// updateSpans widens each touched member's first and last activity and join
+// time to cover what this import saw. Widening only, so a re-run after a
+// crash gives the same dates as one uninterrupted run.
+func (w *Writer) updateSpans(ctx context.Context) error {
+	ids := make([]coterie.ID, 0, len(w.memberSpan))
+	for id := range w.memberSpan {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for start := 0; start < len(ids); start += spansPerStmt {
+		chunk := ids[start:min(start+spansPerStmt, len(ids))]
+		var b strings.Builder
+		args := make([]any, 0, 4*len(chunk))
+		b.WriteString("/* Community.UpdateMemberSpans */ WITH v (id, f, l, j) AS (VALUES ")
+		for i, id := range chunk {
+			sp := w.memberSpan[id]
+			var joined sql.NullInt64
+			if sp.joined != 0 {
+				joined = sql.NullInt64{Int64: sp.joined, Valid: true}
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n+1, n+2, n+3, n+4)
+			args = append(args, id, sp.first, sp.last, joined)
+		}
+		b.WriteString(`) UPDATE member SET
+			first_active_at = CASE WHEN first_active_at IS NULL OR first_active_at > v.f THEN v.f ELSE first_active_at END,
+			last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < v.l THEN v.l ELSE last_active_at END,
+			joined_at = CASE WHEN v.j IS NOT NULL AND (joined_at IS NULL OR joined_at > v.j) THEN v.j ELSE joined_at END
+			FROM v WHERE member.id = v.id`)
+		if _, err := w.execP(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("import: member dates: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close rolls back anything uncommitted and releases the connection.
