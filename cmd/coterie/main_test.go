@@ -6,6 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,4 +219,54 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d and %d", len(al), len(bl))
+}
+
+// TestServe starts the binary on a free port and reads its pages, as a
+// newcomer does after `coterie serve`.
+func TestServe(t *testing.T) {
+	for _, engine := range []db.Engine{db.SQLite, db.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := dbtest.DSN(t, engine)
+			mustRun(t, dsn, "import", "slack", "../../../shared/data/slack/houstondatavis", "--community", "Houston data-vis")
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			cmd := command(dsn, "serve", "--addr", addr)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+			}()
+			var body string
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				resp, err := http.Get("http://" + addr + "/")
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					body = string(b)
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("serve did not answer: %v\n%s", err, stderr.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !strings.Contains(body, "Houston data-vis") || !strings.Contains(body, "message: 1031") {
+				t.Fatalf("home page lacks the community and its counts:\n%s", body)
+			}
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("/healthz: %v %v", err, resp)
+			}
+			resp.Body.Close()
+		})
+	}
 }

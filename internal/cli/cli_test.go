@@ -264,3 +264,50 @@ func TestImport_FormatOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestCLI_PostgresNeedsMigrateFlag(t *testing.T) {
+	dsn := dbtest.DSN(t, db.Postgres)
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), []string{"--db", dsn, "workspaces"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "--migrate") {
+		t.Fatalf("exit %d, stderr %q: want a refusal naming --migrate", code, errb.String())
+	}
+	if r := coterie(t, dsn, "workspaces", "--json"); r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("with --migrate: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+func TestCLI_SQLiteBackupBeforeMigration(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.db")
+	if r := coterie(t, "sqlite:"+path, "import", "slack", houston, "--community", "h"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	// Pretend the last migration is new: the next start must copy the file first.
+	d, err := db.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Write.Exec(`DELETE FROM schema_migration WHERE version = (SELECT MAX(version) FROM schema_migration)`)
+	all, _ := d.Migrations()
+	d.Close()
+	if len(all) < 2 {
+		t.Skip("needs two migrations")
+	}
+	// The re-applied migration itself fails (its tables exist); the copy
+	// must have been made before it ran.
+	coterie(t, "sqlite:"+path, "workspaces")
+	matches, _ := filepath.Glob(path + ".*.bak")
+	if len(matches) != 1 {
+		t.Fatalf("backups before migrating: %v, want one", matches)
+	}
+	b, err := db.Open(context.Background(), "sqlite:"+matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var n int
+	if err := b.Read.QueryRow(`SELECT COUNT(*) FROM activity`).Scan(&n); err != nil || n != 1553 {
+		t.Fatalf("backup holds %d activities (%v), want 1553", n, err)
+	}
+}
