@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -310,4 +311,90 @@ func TestCLI_SQLiteBackupBeforeMigration(t *testing.T) {
 	if err := b.Read.QueryRow(`SELECT COUNT(*) FROM activity`).Scan(&n); err != nil || n != 1553 {
 		t.Fatalf("backup holds %d activities (%v), want 1553", n, err)
 	}
+}
+
+func TestCLI_MembersFlow(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		csvPath := filepath.Join(dir, "fb.csv")
+		// Slack's first user again, through an unverified copy of his
+		// e-mail: a suggestion, not a merge.
+		os.WriteFile(csvPath, []byte("id,time,author_id,author_name,author_email,text\n"+
+			"c1,2016-01-02T10:00:00Z,fb-1,Aaron A.,member000@example.org,Hello from Facebook\n"), 0o644)
+		for _, args := range [][]string{
+			{"import", "slack", houston, "--community", "h"},
+			{"import", "csv", csvPath, "--community", "fb"},
+		} {
+			if r := coterie(t, dsn, args...); r.code != 0 {
+				t.Fatalf("%v: %s", args, r.stderr)
+			}
+		}
+		r := coterie(t, dsn, "members", "suggestions", "--json")
+		type suggestion struct {
+			MemberA int64  `json:"member_a"`
+			MemberB int64  `json:"member_b"`
+			NameB   string `json:"name_b"`
+		}
+		find := func(out string) *suggestion {
+			var sg []suggestion
+			if err := json.Unmarshal([]byte(out), &sg); err != nil {
+				t.Fatalf("suggestions: %v %s", err, out)
+			}
+			for i := range sg {
+				if sg[i].NameB == "Aaron A." {
+					return &sg[i]
+				}
+			}
+			return nil
+		}
+		// (houstondatavis itself holds one more: "Stephen Rasey" and
+		// "Stephen Rasy", by their usernames.)
+		s := find(r.stdout)
+		if s == nil {
+			t.Fatalf("no suggestion pairs the Facebook account with Slack's: %s", r.stdout)
+		}
+		a, b := strconv.FormatInt(s.MemberA, 10), strconv.FormatInt(s.MemberB, 10)
+		r = coterie(t, dsn, "members", "merge", a, b, "--json")
+		var m struct {
+			MergeID int64 `json:"merge_id"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &m); r.code != 0 || err != nil || m.MergeID == 0 {
+			t.Fatalf("merge: exit %d %s %s", r.code, r.stdout, r.stderr)
+		}
+		if r = coterie(t, dsn, "members", "suggestions", "--json"); find(r.stdout) != nil {
+			t.Fatalf("after merge, suggestions = %s", r.stdout)
+		}
+		if r = coterie(t, dsn, "members", "unmerge", strconv.FormatInt(m.MergeID, 10)); r.code != 0 {
+			t.Fatalf("unmerge: %s", r.stderr)
+		}
+		if r = coterie(t, dsn, "members", "unmerge", strconv.FormatInt(m.MergeID, 10)); r.code != 4 {
+			t.Fatalf("second unmerge: exit %d, want 4", r.code)
+		}
+		if r = coterie(t, dsn, "members", "no-merge", a, b); r.code != 0 {
+			t.Fatalf("no-merge: %s", r.stderr)
+		}
+		if r = coterie(t, dsn, "members", "suggestions", "--json"); find(r.stdout) != nil {
+			t.Fatalf("after no-merge, suggestions = %s", r.stdout)
+		}
+		if r = coterie(t, dsn, "members", "merge", a, b); r.code != 4 {
+			t.Fatalf("merge of a no-merge pair: exit %d, want 4", r.code)
+		}
+		// Erase the Facebook account; its comment stays out on re-import.
+		fbMember := b
+		if r = coterie(t, dsn, "members", "erase", fbMember, "--json"); r.code != 0 {
+			t.Fatalf("erase: %s", r.stderr)
+		}
+		r = coterie(t, dsn, "import", "csv", csvPath, "--community", "fb", "--json")
+		var imp struct {
+			Added  int `json:"activities_added"`
+			Erased int `json:"activities_skipped_erased"`
+		}
+		decodeOne(t, r.stdout, &imp)
+		if imp.Added != 0 || imp.Erased != 1 {
+			t.Fatalf("re-import after erase: %+v", imp)
+		}
+		if r = coterie(t, dsn, "members", "erase", "999999"); r.code != 3 {
+			t.Fatalf("erase of a missing member: exit %d, want 3", r.code)
+		}
+	})
 }

@@ -484,25 +484,23 @@ func (w *Writer) write(ctx context.Context, rows []activityRow) (int, error) {
 	return int(added), nil
 }
 
-func sqliteInsert(n int) string {
+// sqliteInsert is a multi-row INSERT of n activities. The workspace,
+// community and source are the same for every row of a writer, so they are
+// written into the statement rather than bound: three fewer parameters a
+// row. They are integers read from the database, never user text.
+func sqliteInsert(n int, workspaceID, communityID, sourceID coterie.ID) string {
 	var b strings.Builder
 	b.WriteString("/* Community.ImportActivities */ INSERT INTO activity (")
 	b.WriteString(strings.Join(activityColumns, ", "))
 	b.WriteString(") VALUES ")
+	row := fmt.Sprintf("(%d,%d,%d%s)", workspaceID, communityID, sourceID, strings.Repeat(",?", len(activityColumns)-3))
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('(')
-		for j := range activityColumns {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			// Anonymous "?": the driver looks up numbered parameters
-			// by name, which is quadratic in their count.
-			b.WriteByte('?')
-		}
-		b.WriteByte(')')
+		// Anonymous "?": the driver looks up numbered parameters by
+		// name, which is quadratic in their count.
+		b.WriteString(row)
 	}
 	b.WriteString(" ON CONFLICT (source_id, external_id) DO NOTHING")
 	return b.String()
@@ -538,14 +536,14 @@ func (w *Writer) writeSQLite(ctx context.Context, batch []activityRow) (int64, e
 		if !ok {
 			return fmt.Errorf("import: the SQLite driver cannot prepare statements")
 		}
-		args := make([]driver.NamedValue, 0, sqliteRowsPerStmt*len(activityColumns))
+		args := make([]driver.NamedValue, 0, sqliteRowsPerStmt*(len(activityColumns)-3))
 		for start := 0; start < len(batch); start += sqliteRowsPerStmt {
 			end := min(start+sqliteRowsPerStmt, len(batch))
 			n := end - start
 			st, ok := w.sqliteStmts[n]
 			if !ok {
 				var err error
-				if st, err = prep.PrepareContext(ctx, sqliteInsert(n)); err != nil {
+				if st, err = prep.PrepareContext(ctx, sqliteInsert(n, w.comm.WorkspaceID, w.comm.ID, w.src.ID)); err != nil {
 					return fmt.Errorf("import: prepare insert: %w", err)
 				}
 				w.sqliteStmts[n] = st
@@ -553,7 +551,7 @@ func (w *Writer) writeSQLite(ctx context.Context, batch []activityRow) (int64, e
 			args = args[:0]
 			for i := start; i < end; i++ {
 				r := &batch[i]
-				for _, v := range [...]any{w.comm.WorkspaceID, w.comm.ID, w.src.ID, nullInt(r.channelID), r.externalID, r.kind,
+				for _, v := range [...]any{nullInt(r.channelID), r.externalID, r.kind,
 					r.occurredAt, nullInt(r.memberID), nullInt(r.identityID), nullInt(r.objectMemberID), nullInt(r.objectIdentID),
 					nullString(r.parentExt), nullString(r.rootExt), r.body, r.url, r.attachments, r.attrs, int64(r.isEdited)} {
 					args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
