@@ -482,7 +482,7 @@ func (s *Store) loginFailed(ctx context.Context, email, ip string, u *User, now 
 				SELECT COUNT(*) FROM login_failure f
 				WHERE f.kind = $1 AND f.subject = $2 AND f.at > $3
 				AND NOT EXISTS (SELECT 1 FROM login_lock l
-					WHERE l.kind = f.kind AND l.subject = f.subject AND l.locked_until >= f.at)`,
+					WHERE l.kind = f.kind AND l.subject = f.subject AND l.locked_until > f.at)`,
 				sub.kind, sub.subject, ms(now.Add(-LoginWindow))).Scan(&n); err != nil {
 				return fmt.Errorf("login: count failures: %w", err)
 			}

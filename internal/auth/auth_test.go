@@ -25,7 +25,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
@@ -325,14 +325,14 @@ func TestStore_Login_lockout(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		t.Run("released after 15 minutes", func(t *testing.T) {
+		t.Run("a released account starts afresh", func(t *testing.T) {
 			e.clk.set(t0.Add(30*time.Second + auth.LockDuration))
+			wantCode(t, fail(t, ownerEmail, "10.0.0.1"), coterie.EINVALID, "wrong e-mail or password")
+		})
+		t.Run("released after 15 minutes", func(t *testing.T) {
 			if _, err := e.st.Login(ctx, ownerEmail, ownerPass, "10.0.0.1"); err != nil {
 				t.Fatalf("still locked after %v: %v", auth.LockDuration, err)
 			}
-		})
-		t.Run("a released account starts afresh", func(t *testing.T) {
-			wantCode(t, fail(t, ownerEmail, "10.0.0.1"), coterie.EINVALID, "wrong e-mail or password")
 		})
 		t.Run("failures outside the window do not count", func(t *testing.T) {
 			for i := 0; i < auth.MaxEmailFailures-1; i++ {
@@ -946,6 +946,37 @@ func TestStore_ListAudit(t *testing.T) {
 		t.Run("bad cursor", func(t *testing.T) {
 			_, _, err := e.st.ListAudit(ctx, e.ws.ID, auth.AuditFilter{Before: "abc"})
 			wantCode(t, err, coterie.EINVALID, "cursor")
+		})
+	})
+}
+
+func TestStore_Prune(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		old, _, _ := e.st.CreateSession(ctx, e.owner.ID)
+		e.clk.add(auth.SessionIdle)
+		live, _, _ := e.st.CreateSession(ctx, e.owner.ID)
+		if err := e.st.Prune(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := d.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_session`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d sessions left (%v), want the live one only", n, err)
+		}
+		if _, _, err := e.st.SessionUser(ctx, live); err != nil {
+			t.Fatalf("Prune removed a live session: %v", err)
+		}
+		_, _, err := e.st.SessionUser(ctx, old)
+		wantCode(t, err, coterie.ENOTFOUND, "")
+		t.Run("disabling a user ends their sessions", func(t *testing.T) {
+			if _, err := e.st.SetDisabled(ctx, e.owner.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := e.st.SessionUser(ctx, live)
+			wantCode(t, err, coterie.ENOTFOUND, "")
+			_, _, err = e.st.CreateSession(ctx, e.owner.ID)
+			wantCode(t, err, coterie.EFORBIDDEN, "disabled")
 		})
 	})
 }
