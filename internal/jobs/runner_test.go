@@ -54,7 +54,9 @@ func waitJob(t *testing.T, s *Store, id coterie.ID, ok func(*Job) bool) *Job {
 	}
 }
 
-func finished(j *Job) bool { return j.Status == Succeeded || j.Status == Failed || j.Status == Cancelled }
+func finished(j *Job) bool {
+	return j.Status == Succeeded || j.Status == Failed || j.Status == Cancelled
+}
 
 func TestRunner_Run(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
