@@ -14,11 +14,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coteriehq/coterie/internal/api"
+	"github.com/coteriehq/coterie/internal/auth"
 	"github.com/coteriehq/coterie/internal/community"
+	"github.com/coteriehq/coterie/internal/importer"
+	"github.com/coteriehq/coterie/internal/jobs"
 	"github.com/coteriehq/coterie/internal/web"
 )
 
 func (a *app) serveCmd() *cobra.Command {
+	var secure bool
 	addr := os.Getenv("COTERIE_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8080"
@@ -36,10 +41,25 @@ func (a *app) serveCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			h, err := web.New(community.NewStore(d), log)
+			st := community.NewStore(d)
+			as := auth.NewStore(d)
+			js := jobs.NewStore(d)
+			dash, err := web.New(web.Deps{Community: st, Auth: as, Jobs: js, Log: log, Secure: secure})
 			if err != nil {
 				return err
 			}
+			h := http.NewServeMux()
+			h.Handle("/api/", api.New(api.Deps{Community: st, Auth: as, Jobs: js, Log: log}))
+			h.Handle("/", dash)
+			// Background jobs (imports) run in this process; with several
+			// processes on one PostgreSQL they share the queue.
+			runner := jobs.NewRunner(js, jobs.NewOwner(),
+				map[string]jobs.Handler{importer.JobKind: importer.Handler(st)},
+				jobs.RunnerOptions{Logger: log})
+			jobsDone := make(chan error, 1)
+			jobsCtx, stopJobs := context.WithCancel(context.Background())
+			defer stopJobs()
+			go func() { jobsDone <- runner.Run(jobsCtx) }()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
@@ -58,10 +78,17 @@ func (a *app) serveCmd() *cobra.Command {
 			if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
+			// Running jobs finish, or are handed back for the next start.
+			stopJobs()
+			if err := <-jobsDone; err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("jobs", "err", err)
+			}
 			log.Info("coterie stopped")
 			return nil
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", addr, "address to listen on (env COTERIE_ADDR)")
+	c.Flags().BoolVar(&secure, "secure-cookies", os.Getenv("COTERIE_SECURE_COOKIES") == "true",
+		"mark session cookies Secure: set it when users reach Coterie over HTTPS (env COTERIE_SECURE_COOKIES=true)")
 	return c
 }

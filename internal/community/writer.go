@@ -35,8 +35,12 @@ type Writer struct {
 	store *Store
 	comm  *coterie.Community
 	src   *coterie.Source
-	conn  *sql.Conn
-	inTx  bool
+	conn    *sql.Conn
+	release func()
+	inTx    bool
+	// commitEvery bounds how long a transaction stays open (see
+	// SetCommitInterval).
+	commitEvery time.Duration
 
 	// caches, valid inside the current transaction; cleared when a file is
 	// rolled back, since its rows are gone.
@@ -104,8 +108,8 @@ var activityColumns = []string{
 // touched is written to the WAL once per commit, so small commits multiply
 // the writes.
 const (
-	commitRows  = 500000
-	commitEvery = 10 * time.Second
+	commitRows         = 500000
+	defaultCommitEvery = 10 * time.Second
 )
 
 // sqliteRowsPerStmt rows go into one multi-row INSERT on SQLite: large
@@ -115,12 +119,12 @@ const sqliteRowsPerStmt = 200
 
 // NewWriter starts an import into src.
 func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coterie.Source) (*Writer, error) {
-	conn, err := s.db.Write.Conn(ctx)
+	conn, release, err := s.db.Dedicated(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("import: connect: %w", err)
 	}
 	w := &Writer{
-		store: s, comm: c, src: src, conn: conn,
+		store: s, comm: c, src: src, conn: conn, release: release, commitEvery: defaultCommitEvery,
 		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{}, idents: map[string]identRef{},
 		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]driver.Stmt{}, stmts: map[string]*sql.Stmt{},
 		maxBatch: 2000,
@@ -131,27 +135,27 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 	rows, err := conn.QueryContext(ctx, `/* Community.NewWriter */
 		SELECT platform, kind, value_normalized FROM erasure WHERE workspace_id = $1`, c.WorkspaceID)
 	if err != nil {
-		conn.Close()
+		release()
 		return nil, fmt.Errorf("import: read erasures: %w", err)
 	}
 	for rows.Next() {
 		var p, k, v string
 		if err := rows.Scan(&p, &k, &v); err != nil {
 			rows.Close()
-			conn.Close()
+			release()
 			return nil, err
 		}
 		w.erased[p+"\x00"+k+"\x00"+v] = true
 	}
 	rows.Close()
 	if err := w.loadIdentities(ctx); err != nil {
-		conn.Close()
+		release()
 		return nil, err
 	}
 	var any int
 	err = conn.QueryRowContext(ctx, `/* Community.NewWriter */ SELECT COUNT(*) FROM (SELECT 1 FROM activity WHERE source_id = $1 LIMIT 1) x`, src.ID).Scan(&any)
 	if err != nil {
-		conn.Close()
+		release()
 		return nil, fmt.Errorf("import: read source: %w", err)
 	}
 	w.sourceWasEmpty = any == 0
@@ -290,7 +294,7 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 	w.cur = w.cur[:0]
 	w.savepoint = false
 	w.fileCounts = ImportCounts{}
-	if w.rowsSinceTx+len(w.done) >= commitRows || time.Since(w.lastCommit) > commitEvery {
+	if w.rowsSinceTx+len(w.done) >= commitRows || time.Since(w.lastCommit) > w.commitEvery {
 		if err := w.flushDone(ctx); err != nil {
 			return err
 		}
@@ -668,6 +672,12 @@ func (w *Writer) writePostgresStaged(ctx context.Context, rows [][]any) (int64, 
 	return res.RowsAffected()
 }
 
+// SetCommitInterval bounds how long one transaction stays open. The default
+// suits a command-line import, which has the database to itself; an import
+// running inside the server sets a short one so that the server's own writes
+// (sessions, job progress) wait at most that long for SQLite's lock.
+func (w *Writer) SetCommitInterval(d time.Duration) { w.commitEvery = d }
+
 // Counts returns what the import has written so far (whole files only).
 func (w *Writer) Counts() ImportCounts { return w.counts }
 
@@ -759,6 +769,6 @@ func (w *Writer) Close() {
 	for _, st := range w.stmts {
 		st.Close()
 	}
-	w.conn.Close()
+	w.release()
 	w.conn = nil
 }

@@ -77,7 +77,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 func sqliteURL(path string, readOnly bool) string {
 	// busy_timeout comes first so that every later pragma already waits
 	// instead of failing on a locked database.
-	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	q := "_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
 	if readOnly {
 		q += "&_pragma=query_only(1)"
@@ -134,6 +134,37 @@ func openPostgres(ctx context.Context, dsn, url string) (*DB, error) {
 	}
 	sdb := stdlib.OpenDBFromPool(pool)
 	return &DB{Engine: Postgres, DSN: dsn, Write: sdb, Read: sdb, pool: pool}, nil
+}
+
+// Dedicated returns a write connection of its own, for a long write such as
+// an import, and a function that releases it. On SQLite it is a separate
+// connection: the shared writer connection stays free for the rest of the
+// process (sessions, job progress), whose writes then wait on SQLite's lock
+// (busy_timeout) only while the long write commits, instead of queuing
+// behind the whole import. On PostgreSQL it is a connection of the pool.
+func (d *DB) Dedicated(ctx context.Context) (*sql.Conn, func(), error) {
+	if d.Engine == Postgres {
+		c, err := d.Write.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func() { c.Close() }, nil
+	}
+	_, path, err := ParseDSN(d.DSN)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := sql.Open("sqlite", sqliteURL(path, false))
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	pool.SetMaxOpenConns(1)
+	c, err := pool.Conn(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	return c, func() { c.Close(); pool.Close() }, nil
 }
 
 // Close closes every pool.

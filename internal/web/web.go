@@ -1,93 +1,121 @@
-// Package web serves Coterie's dashboard. Templates are embedded and parsed
-// at start-up, so a broken template fails the start, not a request.
+// Package web serves Coterie's dashboard: server-rendered HTML from embedded
+// templates and static files, signed-in sessions with CSRF tokens, and pages
+// scoped to a workspace under /w/{workspaceID}/. Templates are parsed at
+// start-up, so a broken template fails the start, not a request. Handlers
+// decode, call the capability packages and render; they never write SQL.
 package web
 
 import (
 	"context"
-	"embed"
-	"html/template"
+	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
+	"time"
 
+	"github.com/coteriehq/coterie/internal/auth"
 	"github.com/coteriehq/coterie/internal/community"
+	"github.com/coteriehq/coterie/internal/jobs"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
+// Deps are the handles the dashboard works with.
+type Deps struct {
+	Community *community.Store
+	Auth      *auth.Store
+	Jobs      *jobs.Store
+	// Log receives internal errors, whose text is never shown to users.
+	Log *slog.Logger
+	// Secure marks the session cookie Secure: set it when the dashboard is
+	// reached over HTTPS (directly or behind a proxy).
+	Secure bool
+}
 
 // Server is the dashboard's HTTP handler.
 type Server struct {
-	store *community.Store
-	log   *slog.Logger
-	tmpl  *template.Template
-	mux   *http.ServeMux
+	deps    Deps
+	log     *slog.Logger
+	views   *views
+	handler http.Handler
+	// setupDone caches the end of first-run setup: once a user exists,
+	// there is no way back, so the check stops costing a query.
+	setupDone atomic.Bool
 }
 
-// New parses the templates and returns the handler.
-func New(store *community.Store, log *slog.Logger) (*Server, error) {
-	t, err := template.ParseFS(templateFS, "templates/*.html")
+// New parses the templates, hashes the static assets and returns the
+// handler. It fails when a dependency is missing or a template is broken.
+func New(d Deps) (*Server, error) {
+	if d.Community == nil || d.Auth == nil || d.Jobs == nil {
+		return nil, errors.New("web: Community, Auth and Jobs stores are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	v, err := loadViews()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, log: log, tmpl: t, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /{$}", s.home)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s := &Server{deps: d, log: d.Log, views: v}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /static/{file}", s.views.serveStatic)
+
+	mux.Handle("GET /setup", s.public(s.setupForm))
+	mux.Handle("POST /setup", s.public(s.setup))
+	mux.Handle("GET /login", s.public(s.loginForm))
+	mux.Handle("POST /login", s.public(s.login))
+	mux.Handle("GET /invite/{token}", s.public(s.inviteForm))
+	mux.Handle("POST /invite/{token}", s.public(s.acceptInvite))
+
+	mux.Handle("POST /logout", s.signedIn(s.logout))
+	mux.Handle("GET /{$}", s.signedIn(s.home))
+
+	mux.Handle("GET /w/{ws}/{$}", s.inWorkspace(auth.ActRead, s.overview))
+	mux.Handle("GET /w/{ws}/c/{community}/{$}", s.inWorkspace(auth.ActRead, s.communityPage))
+	mux.Handle("GET /w/{ws}/jobs", s.inWorkspace(auth.ActRead, s.jobsPage))
+	mux.Handle("GET /w/{ws}/settings/{$}", s.inWorkspace(auth.ActManage, s.settingsIndex))
+	mux.Handle("GET /w/{ws}/settings/members", s.inWorkspace(auth.ActManage, s.members))
+	mux.Handle("POST /w/{ws}/settings/members", s.inWorkspace(auth.ActManage, s.setRole))
+	mux.Handle("POST /w/{ws}/settings/members/{user}/remove", s.inWorkspace(auth.ActManage, s.removeMember))
+	mux.Handle("GET /w/{ws}/settings/invitations", s.inWorkspace(auth.ActManage, s.invitations))
+	mux.Handle("POST /w/{ws}/settings/invitations", s.inWorkspace(auth.ActManage, s.invite))
+	mux.Handle("GET /w/{ws}/settings/tokens", s.inWorkspace(auth.ActManage, s.tokens))
+	mux.Handle("POST /w/{ws}/settings/tokens", s.inWorkspace(auth.ActManage, s.createToken))
+	mux.Handle("POST /w/{ws}/settings/tokens/{token}/revoke", s.inWorkspace(auth.ActManage, s.revokeToken))
+	mux.Handle("GET /w/{ws}/settings/audit", s.inWorkspace(auth.ActAudit, s.audit))
+
+	// Anything else is a 404 page, after setup and sign-in, so that the
+	// shape of the URL space is not visible to strangers.
+	mux.Handle("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+		return errNotFound
+	}))
+	// Session CSRF tokens guard every signed-in form; this also refuses
+	// cross-site posts where there is no session yet (login, setup).
+	s.handler = http.NewCrossOriginProtection().Handler(mux)
 	return s, nil
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the dashboard.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// healthz says the process is up; it checks nothing else, so an orchestrator
+// does not restart a healthy process because the database is slow.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz says the process can serve: the database answers.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.DB().Read.PingContext(ctx); err != nil {
-		s.log.Error("healthz: database", "err", err)
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.deps.Community.DB().Read.PingContext(ctx); err != nil {
+		s.log.Error("readyz: database", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
-}
-
-type communityView struct{ Summary *community.Summary }
-
-type workspaceView struct {
-	Name        string
-	Communities []communityView
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	var data struct{ Workspaces []workspaceView }
-	wss, err := s.store.FindWorkspaces(ctx)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	for _, ws := range wss {
-		v := workspaceView{Name: ws.Name}
-		cs, err := s.store.FindCommunities(ctx, ws.ID)
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		for i := range cs {
-			sum, err := s.store.Summarize(ctx, &cs[i])
-			if err != nil {
-				s.fail(w, err)
-				return
-			}
-			v.Communities = append(v.Communities, communityView{Summary: sum})
-		}
-		data.Workspaces = append(data.Workspaces, v)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := s.tmpl.ExecuteTemplate(w, "home.html", data); err != nil {
-		s.log.Error("render home", "err", err)
-	}
-}
-
-func (s *Server) fail(w http.ResponseWriter, err error) {
-	s.log.Error("request failed", "err", err)
-	http.Error(w, "internal error", http.StatusInternalServerError)
+	w.Write([]byte("ready\n"))
 }
