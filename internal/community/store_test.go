@@ -2,6 +2,7 @@ package community_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -335,6 +336,54 @@ func TestWriter_AutoMergeOnLaterVerifiedEmail(t *testing.T) {
 		d.Read.QueryRow(`SELECT first_active_at FROM member WHERE merged_into IS NULL`).Scan(&first)
 		if first != t0.Add(-time.Hour).UnixMilli() {
 			t.Fatalf("merged member's first activity = %d", first)
+		}
+	})
+}
+
+func TestWriter_BulkModeRebuildsMemberIndex(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		defer community.SetBulkAfter(3)()
+		e := newEnv(t, d)
+		var files []fakeFile
+		for f := 0; f < 4; f++ {
+			var acts []ingest.Activity
+			for i := 0; i < 3; i++ {
+				acts = append(acts, msg(fmt.Sprintf("C1/%d.%d", f, i), fmt.Sprintf("U%d", i), f*10+i))
+			}
+			files = append(files, fakeFile{name: fmt.Sprint(f), activities: acts})
+		}
+		// A small commit interval makes the writer commit, and so consider
+		// bulk mode, between files.
+		ctx := context.Background()
+		src, _ := e.st.EnsureSource(ctx, e.comm, coterie.PlatformSlack, "slack")
+		w, err := e.st.NewWriter(ctx, e.comm, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.SetCommitInterval(0)
+		if _, err := ingest.Run(ctx, fakeFormat{platform: coterie.PlatformSlack, files: files}, "x", w, nil); err != nil {
+			t.Fatal(err)
+		}
+		if w.Bulk() != (d.Engine == db.SQLite) {
+			t.Fatalf("bulk mode = %v on %s", w.Bulk(), d.Engine)
+		}
+		if _, err := w.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM activity`); n != 12 {
+			t.Fatalf("activities = %d, want 12", n)
+		}
+		idx := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'activity_member_time'`
+		if d.Engine == db.Postgres {
+			idx = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'activity_member_time' AND schemaname = current_schema()`
+		}
+		if n := e.count(t, idx); n != 1 {
+			t.Fatalf("member index present %d times after the import, want 1", n)
+		}
+		var first int64
+		d.Read.QueryRow(`SELECT m.first_active_at FROM member m JOIN identity i ON i.member_id = m.id WHERE i.value = 'U2'`).Scan(&first)
+		if first != t0.Add(2*time.Minute).UnixMilli() {
+			t.Fatalf("U2 first active %d", first)
 		}
 	})
 }

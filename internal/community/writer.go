@@ -72,7 +72,24 @@ type Writer struct {
 	// then no key of a batch can be stored yet unless this import stored it
 	// (a key repeated in the export), which the copy's unique index catches.
 	sourceWasEmpty bool
+	// written counts rows this import inserted; tableRows is about how many
+	// the table held when it began; bulk says the member index is dropped
+	// until Finish (see maybeBulk).
+	written, tableRows int64
+	bulk               bool
 }
+
+// memberIndex is the member index of the activity table, as the migration
+// creates it. A large SQLite import drops it and builds it again at the end.
+const memberIndex = `CREATE INDEX IF NOT EXISTS activity_member_time ON activity (member_id, occurred_at)`
+
+// bulkAfter rows into an import on SQLite, when the import has also written
+// more rows than the table held before it, the member index goes until the
+// import ends. Its entries land at random places (members interleave), so
+// keeping it costs a page write per row once the index outgrows the cache,
+// and the import slows as the table grows; building it once at the end is a
+// sort, linear in practice.
+var bulkAfter int64 = 2000000
 
 type actor struct {
 	memberID   coterie.ID
@@ -159,6 +176,17 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 		return nil, fmt.Errorf("import: read source: %w", err)
 	}
 	w.sourceWasEmpty = any == 0
+	if s.db.Engine == db.SQLite {
+		// An import killed in bulk mode left the index out: put it back.
+		if _, err := conn.ExecContext(ctx, memberIndex); err != nil {
+			release()
+			return nil, fmt.Errorf("import: member index: %w", err)
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM activity`).Scan(&w.tableRows); err != nil {
+			release()
+			return nil, fmt.Errorf("import: read activity: %w", err)
+		}
+	}
 	return w, nil
 }
 
@@ -298,8 +326,28 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 		if err := w.flushDone(ctx); err != nil {
 			return err
 		}
+		if err := w.maybeBulk(ctx); err != nil {
+			return err
+		}
 		return w.commit(ctx)
 	}
+	return nil
+}
+
+// Bulk reports whether the import dropped the member index to rebuild it
+// at Finish (SQLite, large imports).
+func (w *Writer) Bulk() bool { return w.bulk }
+
+// maybeBulk drops the member index once a large import on SQLite has made
+// it the bottleneck (see bulkAfter). It runs between files.
+func (w *Writer) maybeBulk(ctx context.Context) error {
+	if w.bulk || w.isPG() || w.written < bulkAfter || w.written <= w.tableRows {
+		return nil
+	}
+	if _, err := w.exec(ctx, `DROP INDEX IF EXISTS activity_member_time`); err != nil {
+		return fmt.Errorf("import: drop member index: %w", err)
+	}
+	w.bulk = true
 	return nil
 }
 
@@ -485,6 +533,7 @@ func (w *Writer) write(ctx context.Context, rows []activityRow) (int, error) {
 		return 0, err
 	}
 	w.rowsSinceTx += len(rows)
+	w.written += added
 	return int(added), nil
 }
 
@@ -693,6 +742,11 @@ func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 	}
 	if err := w.begin(ctx); err != nil {
 		return w.counts, err
+	}
+	if w.bulk {
+		if _, err := w.exec(ctx, memberIndex); err != nil {
+			return w.counts, fmt.Errorf("import: build member index: %w", err)
+		}
 	}
 	if err := w.updateSpans(ctx); err != nil {
 		return w.counts, err
