@@ -32,9 +32,9 @@ type ImportCounts struct {
 // files. A crash therefore never leaves part of a file, and re-running the
 // import (activities are keyed by (source_id, external_id)) completes it.
 type Writer struct {
-	store *Store
-	comm  *coterie.Community
-	src   *coterie.Source
+	store   *Store
+	comm    *coterie.Community
+	src     *coterie.Source
 	conn    *sql.Conn
 	release func()
 	inTx    bool
