@@ -80,10 +80,10 @@ type Writer struct {
 }
 
 // memberIndex is the member index of the activity table, as the migration
-// creates it. A large SQLite import drops it and builds it again at the end.
+// creates it. A large import drops it and builds it again at the end.
 const memberIndex = `CREATE INDEX IF NOT EXISTS activity_member_time ON activity (member_id, occurred_at)`
 
-// bulkAfter rows into an import on SQLite, when the import has also written
+// bulkAfter rows into an import, when the import has also written
 // more rows than the table held before it, the member index goes until the
 // import ends. Its entries land at random places (members interleave), so
 // keeping it costs a page write per row once the index outgrows the cache,
@@ -176,16 +176,14 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 		return nil, fmt.Errorf("import: read source: %w", err)
 	}
 	w.sourceWasEmpty = any == 0
-	if s.db.Engine == db.SQLite {
-		// An import killed in bulk mode left the index out: put it back.
-		if _, err := conn.ExecContext(ctx, memberIndex); err != nil {
-			release()
-			return nil, fmt.Errorf("import: member index: %w", err)
-		}
-		if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM activity`).Scan(&w.tableRows); err != nil {
-			release()
-			return nil, fmt.Errorf("import: read activity: %w", err)
-		}
+	// An import killed in bulk mode left the index out: put it back.
+	if _, err := conn.ExecContext(ctx, memberIndex); err != nil {
+		release()
+		return nil, fmt.Errorf("import: member index: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM activity`).Scan(&w.tableRows); err != nil {
+		release()
+		return nil, fmt.Errorf("import: read activity: %w", err)
 	}
 	return w, nil
 }
@@ -335,13 +333,14 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 }
 
 // Bulk reports whether the import dropped the member index to rebuild it
-// at Finish (SQLite, large imports).
+// at Finish (large imports).
 func (w *Writer) Bulk() bool { return w.bulk }
 
-// maybeBulk drops the member index once a large import on SQLite has made
-// it the bottleneck (see bulkAfter). It runs between files.
+// maybeBulk drops the member index once a large import has made
+// it the bottleneck (see bulkAfter). It runs between files, and the commit
+// that follows it releases the table lock PostgreSQL takes to drop an index.
 func (w *Writer) maybeBulk(ctx context.Context) error {
-	if w.bulk || w.isPG() || w.written < bulkAfter || w.written <= w.tableRows {
+	if w.bulk || w.written < bulkAfter || w.written <= w.tableRows {
 		return nil
 	}
 	if _, err := w.exec(ctx, `DROP INDEX IF EXISTS activity_member_time`); err != nil {
