@@ -387,3 +387,27 @@ func TestWriter_BulkModeRebuildsMemberIndex(t *testing.T) {
 		}
 	})
 }
+
+func TestWriter_ProfilesSharingAVerifiedEmail(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		// Two accounts of one export with one verified mailbox are one
+		// person; a third is someone else.
+		e.run(t, fakeFormat{platform: coterie.PlatformSlack, files: []fakeFile{{name: "users.json",
+			people: []ingest.Person{
+				{ID: "U1", DisplayName: "Ana", Email: "ana@example.org", EmailVerified: true},
+				{ID: "U2", DisplayName: "Ana (work)", Email: "ANA@example.org", EmailVerified: true},
+				{ID: "U3", DisplayName: "Ben", Email: "ben@example.org", EmailVerified: true},
+			},
+			activities: []ingest.Activity{msg("C1/1", "U1", 0), msg("C1/2", "U2", 1), msg("C1/3", "U3", 2)}}}})
+		if n := e.count(t, `SELECT COUNT(*) FROM member WHERE merged_into IS NULL`); n != 2 {
+			t.Fatalf("members = %d, want 2", n)
+		}
+		if n := e.count(t, `SELECT COUNT(DISTINCT member_id) FROM activity WHERE external_id IN ('C1/1', 'C1/2')`); n != 1 {
+			t.Fatalf("U1 and U2's messages belong to %d members, want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM identity WHERE kind = 'user_id'`); n != 3 {
+			t.Fatalf("account identities = %d, want 3", n)
+		}
+	})
+}

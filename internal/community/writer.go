@@ -77,6 +77,8 @@ type Writer struct {
 	// until Finish (see maybeBulk).
 	written, tableRows int64
 	bulk               bool
+	// people are profiles waiting to be stored together (see flushPeople).
+	people []ingest.Person
 }
 
 // memberIndex is the member index of the activity table, as the migration
@@ -288,6 +290,11 @@ func (w *Writer) beforeWrite(ctx context.Context) error {
 // EndFile closes a file unit: kept when ok, rolled back otherwise. Between
 // files the transaction is committed once it holds enough rows.
 func (w *Writer) EndFile(ctx context.Context, ok bool) error {
+	if !ok {
+		w.people = nil
+	} else if err := w.flushPeople(ctx); err != nil {
+		return err
+	}
 	if ok {
 		if w.savepoint {
 			if _, err := w.exec(ctx, "RELEASE SAVEPOINT file_unit"); err != nil {
@@ -361,6 +368,9 @@ func addCounts(to *ImportCounts, c ImportCounts) {
 
 // Channel records a channel of the source.
 func (w *Writer) Channel(ctx context.Context, ch ingest.Channel) error {
+	if err := w.flushPeople(ctx); err != nil {
+		return err
+	}
 	_, err := w.ensureChannel(ctx, ch, true)
 	return err
 }
@@ -413,12 +423,21 @@ func (w *Writer) Person(ctx context.Context, p ingest.Person) error {
 	if p.ID == "" {
 		return nil
 	}
+	if !w.isPG() {
+		return w.queuePerson(ctx, p)
+	}
+	// On PostgreSQL a new member already takes one round trip (createMemberPG).
 	_, err := w.resolve(ctx, p, true)
 	return err
 }
 
 // Activity records one activity; it is written with the next flush.
 func (w *Writer) Activity(ctx context.Context, a *ingest.Activity, enc ingest.Encoded) error {
+	if len(w.people) > 0 {
+		if err := w.flushPeople(ctx); err != nil {
+			return err
+		}
+	}
 	row := activityRow{
 		externalID: a.ExternalID, kind: string(a.Kind), occurredAt: a.OccurredAt.UnixMilli(),
 		body: a.Body, url: a.URL, isEdited: boolInt(a.IsEdited),
