@@ -203,9 +203,13 @@ func (r *reader) readUsers(ctx context.Context) error {
 			}
 		}
 		// Only an intact users.json informs authorship: a damaged one is
-		// discarded whole, as the pipeline discards its people.
+		// discarded whole, as the pipeline discards its people. Authors
+		// need only who the account is; the full profile went to the sink
+		// above, and keeping it for every account of a large workspace
+		// would hold hundreds of MB for the whole import.
 		for _, p := range people {
-			r.users[p.ID] = p
+			r.users[p.ID] = ingest.Person{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName,
+				IsBot: p.IsBot, IsDeleted: p.IsDeleted}
 		}
 		return nil
 	})
