@@ -339,6 +339,23 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 	return nil
 }
 
+// buildMemberIndex builds the member index dropped by bulk mode. On SQLite
+// the sort behind it goes to temporary files: kept in memory, as the
+// connection's other temporary data is, it would take as much memory as the
+// index itself.
+func (w *Writer) buildMemberIndex(ctx context.Context) error {
+	if !w.isPG() {
+		if _, err := w.exec(ctx, `PRAGMA temp_store = FILE`); err != nil {
+			return fmt.Errorf("import: build member index: %w", err)
+		}
+		defer w.exec(ctx, `PRAGMA temp_store = MEMORY`)
+	}
+	if _, err := w.exec(ctx, memberIndex); err != nil {
+		return fmt.Errorf("import: build member index: %w", err)
+	}
+	return nil
+}
+
 // Bulk reports whether the import dropped the member index to rebuild it
 // at Finish (large imports).
 func (w *Writer) Bulk() bool { return w.bulk }
@@ -762,8 +779,8 @@ func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
 		return w.counts, err
 	}
 	if w.bulk {
-		if _, err := w.exec(ctx, memberIndex); err != nil {
-			return w.counts, fmt.Errorf("import: build member index: %w", err)
+		if err := w.buildMemberIndex(ctx); err != nil {
+			return w.counts, err
 		}
 	}
 	if err := w.updateSpans(ctx); err != nil {

@@ -78,7 +78,7 @@ func sqliteURL(path string, readOnly bool) string {
 	// busy_timeout comes first so that every later pragma already waits
 	// instead of failing on a locked database.
 	q := "_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
+		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
 	if readOnly {
 		q += "&_pragma=query_only(1)"
 	} else {
