@@ -762,8 +762,6 @@ func (w *Writer) writePostgresStaged(ctx context.Context, rows [][]any) (int64, 
 // (sessions, job progress) wait at most that long for SQLite's lock.
 func (w *Writer) SetCommitInterval(d time.Duration) { w.commitEvery = d }
 
-// Counts returns what the import has written so far (whole files only).
-func (w *Writer) Counts() ImportCounts { return w.counts }
 
 // Finish commits the last files, brings members' activity dates up to date
 // and closes the writer.
