@@ -762,7 +762,6 @@ func (w *Writer) writePostgresStaged(ctx context.Context, rows [][]any) (int64, 
 // (sessions, job progress) wait at most that long for SQLite's lock.
 func (w *Writer) SetCommitInterval(d time.Duration) { w.commitEvery = d }
 
-
 // Finish commits the last files, brings members' activity dates up to date
 // and closes the writer.
 func (w *Writer) Finish(ctx context.Context) (ImportCounts, error) {
