@@ -22,9 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -72,35 +70,13 @@ func (f format) Read(ctx context.Context, path string, sink ingest.Sink) error {
 	if _, err := f.opts.mapping(); err != nil {
 		return err
 	}
-	info, err := os.Stat(path)
+	exts := []string{".csv"}
+	if f.jsonl {
+		exts = []string{".jsonl", ".ndjson"}
+	}
+	files, err := ingest.Files(path, exts...)
 	if err != nil {
 		return err
-	}
-	files := []string{path}
-	if info.IsDir() {
-		files = nil
-		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				return nil
-			}
-			switch strings.ToLower(filepath.Ext(p)) {
-			case ".csv":
-				if !f.jsonl {
-					files = append(files, p)
-				}
-			case ".jsonl", ".ndjson":
-				if f.jsonl {
-					files = append(files, p)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
 	}
 	for _, p := range files {
 		if err := f.readFile(ctx, p, sink); err != nil {

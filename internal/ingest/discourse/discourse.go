@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,25 +30,9 @@ func (format) Platform() coterie.Platform { return coterie.PlatformDiscourse }
 // Read reads one topic JSON file, or every *.json file under a folder; each
 // file is one file unit.
 func (format) Read(ctx context.Context, path string, sink ingest.Sink) error {
-	info, err := os.Stat(path)
+	files, err := ingest.Files(path, ".json")
 	if err != nil {
 		return err
-	}
-	files := []string{path}
-	if info.IsDir() {
-		files = nil
-		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
-				files = append(files, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
 	}
 	for _, p := range files {
 		if err := ctx.Err(); err != nil {

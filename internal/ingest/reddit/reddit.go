@@ -15,10 +15,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -54,15 +51,9 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // *.json, *.jsonl, *.ndjson and *.zst files (at any depth) are read in name
 // order.
 func (Format) Read(ctx context.Context, path string, sink ingest.Sink) error {
-	info, err := os.Stat(path)
+	files, err := ingest.Files(path, ".json", ".jsonl", ".ndjson", ".zst")
 	if err != nil {
 		return err
-	}
-	files := []string{path}
-	if info.IsDir() {
-		if files, err = dumpFiles(path); err != nil {
-			return err
-		}
 	}
 	for _, name := range files {
 		if err := readFile(ctx, name, sink); err != nil {
@@ -70,28 +61,6 @@ func (Format) Read(ctx context.Context, path string, sink ingest.Sink) error {
 		}
 	}
 	return nil
-}
-
-// dumpFiles lists the dump files under dir in lexical order.
-func dumpFiles(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(d.Name())) {
-		case ".json", ".jsonl", ".ndjson", ".zst":
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files, err
 }
 
 // readFile reads one file as one file unit.
