@@ -345,10 +345,16 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 // index itself.
 func (w *Writer) buildMemberIndex(ctx context.Context) error {
 	if !w.isPG() {
+		// The sorter keeps runs of about the page cache's size in memory:
+		// a smaller cache for the build bounds it.
 		if _, err := w.exec(ctx, `PRAGMA temp_store = FILE`); err != nil {
 			return fmt.Errorf("import: build member index: %w", err)
 		}
+		if _, err := w.exec(ctx, `PRAGMA cache_size = -16384`); err != nil {
+			return fmt.Errorf("import: build member index: %w", err)
+		}
 		defer w.exec(ctx, `PRAGMA temp_store = MEMORY`)
+		defer w.exec(ctx, `PRAGMA cache_size = -65536`)
 	}
 	if _, err := w.exec(ctx, memberIndex); err != nil {
 		return fmt.Errorf("import: build member index: %w", err)
