@@ -272,7 +272,7 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 }
 
 // flexEdit decodes edited: false, true, or the epoch of the last edit (an
-// int, a float or a string).
+// int, a float or a string); any other value counts as edited.
 type flexEdit struct {
 	edited bool
 }
@@ -286,11 +286,11 @@ func (f *flexEdit) UnmarshalJSON(b []byte) error {
 	case "true":
 		f.edited = true
 	default:
+		// Only whether the record was edited is kept, so a value that is
+		// not an epoch (seen in hand-made or converted dumps) is taken for
+		// "edited" rather than failing the whole file over one flag.
 		t, err := parseEpoch(b)
-		if err != nil {
-			return fmt.Errorf("edited: %w", err)
-		}
-		f.edited = t.Unix() > 0
+		f.edited = err != nil || t.Unix() > 0
 	}
 	return nil
 }
