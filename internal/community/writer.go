@@ -45,6 +45,10 @@ type Writer struct {
 	// caches, valid inside the current transaction; cleared when a file is
 	// rolled back, since its rows are gone.
 	channels map[string]coterie.ID
+	// declared holds the last declaration stored per channel: exports that
+	// repeat a channel's declaration in every file (Slack channels missing
+	// from channels.json) then cost no statement after the first.
+	declared map[string]ingest.Channel
 	actors   map[string]actor
 	erased   map[string]bool
 	// idents indexes the workspace's verified identities this source can
@@ -144,7 +148,7 @@ func (s *Store) NewWriter(ctx context.Context, c *coterie.Community, src *coteri
 	}
 	w := &Writer{
 		store: s, comm: c, src: src, conn: conn, release: release, commitEvery: defaultCommitEvery,
-		channels: map[string]coterie.ID{}, actors: map[string]actor{}, erased: map[string]bool{}, idents: map[string]identRef{},
+		channels: map[string]coterie.ID{}, declared: map[string]ingest.Channel{}, actors: map[string]actor{}, erased: map[string]bool{}, idents: map[string]identRef{},
 		memberSpan: map[coterie.ID]*span{}, sqliteStmts: map[int]driver.Stmt{}, stmts: map[string]*sql.Stmt{},
 		maxBatch: 2000,
 	}
@@ -312,6 +316,7 @@ func (w *Writer) EndFile(ctx context.Context, ok bool) error {
 		}
 		// Rows made in this file are gone; so must be what points at them.
 		w.channels = map[string]coterie.ID{}
+		w.declared = map[string]ingest.Channel{}
 		w.actors = map[string]actor{}
 		if len(w.fileIdents) > 0 || w.fileMerged {
 			// The index holds identities the file stored, or moved by a
@@ -399,7 +404,7 @@ func (w *Writer) Channel(ctx context.Context, ch ingest.Channel) error {
 }
 
 func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared bool) (coterie.ID, error) {
-	if id, ok := w.channels[ch.ExternalID]; ok && !declared {
+	if id, ok := w.channels[ch.ExternalID]; ok && (!declared || w.declared[ch.ExternalID] == ch) {
 		return id, nil
 	}
 	if err := w.beforeWrite(ctx); err != nil {
@@ -438,6 +443,9 @@ func (w *Writer) ensureChannel(ctx context.Context, ch ingest.Channel, declared 
 		return 0, fmt.Errorf("import: channel %q: %w", ch.ExternalID, err)
 	}
 	w.channels[ch.ExternalID] = id
+	if declared {
+		w.declared[ch.ExternalID] = ch
+	}
 	return id, nil
 }
 

@@ -39,9 +39,6 @@ func Handler(st *community.Store) jobs.Handler {
 		if err := json.Unmarshal(job.Payload, &r); err != nil {
 			return nil, jobs.Permanent(coterie.Errorf(coterie.EINVALID, "import job %d: bad request: %v", job.ID, err))
 		}
-		if _, err := Prepare(r); err != nil {
-			return nil, jobs.Permanent(err)
-		}
 		// Progress is written by its own goroutine, latest first: the
 		// import calls back while its transaction holds SQLite's write
 		// lock, so writing from the callback would wait on itself.
@@ -74,6 +71,9 @@ func Handler(st *community.Store) jobs.Handler {
 		})
 		close(latest)
 		<-wrote
+		if coterie.ErrorCode(err) == coterie.EINVALID {
+			return nil, jobs.Permanent(err) // as wrong on the next attempt
+		}
 		if err != nil {
 			return nil, err
 		}
